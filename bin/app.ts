@@ -1,0 +1,14 @@
+import { App, Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { configFromContext } from "../lib/config.js";
+import { PipelineStack } from "../lib/pipeline-stack.js";
+
+// Context (all optional): veriffLegacySignature, idngoAllowSha1, neurovisionKeyDerivation,
+// logRetentionDays, throttleRateLimit, throttleBurstLimit; e.g. `npx cdk synth -c idngoAllowSha1=true`.
+const app = new App();
+new PipelineStack(app, "KycWebhookPipeline", {
+  description: "KYC webhook ingestion: HTTP API -> per-provider Lambda -> SQS FIFO",
+  ...configFromContext(app.node),
+});
+// cdk-nag v3 is a policy validation plugin: unacknowledged errors fail the synth.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -1,0 +1,11 @@
+/** Headers as API Gateway HTTP API (payload v2) delivers them: names may arrive in any case. */
+export type Headers = Readonly<Record<string, string | undefined>>;
+
+/** Case-insensitive header lookup (API Gateway lower-cases names, local servers may not). */
+export function header(headers: Headers, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}

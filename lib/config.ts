@@ -1,0 +1,56 @@
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Node } from "constructs";
+import type { NeurovisionKeyDerivation } from "../lambdas/providers/types.js";
+import type { PipelineStackProps } from "./pipeline-stack.js";
+
+/** Every key derivation, spelled so that the compiler flags a value added to the union. */
+const KEY_DERIVATIONS: Record<NeurovisionKeyDerivation, true> = { sha256: true, "sha256-hex-prefix": true };
+
+function isKeyDerivation(value: string): value is NeurovisionKeyDerivation {
+  return Object.hasOwn(KEY_DERIVATIONS, value);
+}
+
+/**
+ * Stack configuration from CDK context (`-c key=value` or cdk.json); every key is optional and an
+ * absent key means the stack's default. Invalid values throw: a typo must not deploy a default.
+ */
+export function configFromContext(node: Node): PipelineStackProps {
+  const read = (key: string): string | undefined => {
+    const raw: unknown = node.tryGetContext(key);
+    return raw === undefined || raw === null || raw === "" ? undefined : String(raw).trim();
+  };
+  const flag = (key: string): boolean | undefined => {
+    const value = read(key)?.toLowerCase();
+    if (value === undefined) return undefined;
+    if (value === "true" || value === "false") return value === "true";
+    throw new Error(`context ${key} must be true or false, got "${value}"`);
+  };
+  const positiveNumber = (key: string): number | undefined => {
+    const value = read(key);
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`context ${key} must be a positive number, got "${value}"`);
+    return n;
+  };
+
+  const keyDerivation = read("neurovisionKeyDerivation");
+  if (keyDerivation !== undefined && !isKeyDerivation(keyDerivation)) {
+    throw new Error(`context neurovisionKeyDerivation must be one of ${Object.keys(KEY_DERIVATIONS).join(", ")}`);
+  }
+  const retentionDays = positiveNumber("logRetentionDays");
+  if (retentionDays !== undefined && !(Object.values(RetentionDays) as number[]).includes(retentionDays)) {
+    throw new Error(`context logRetentionDays must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …), got ${retentionDays}`);
+  }
+  const burstLimit = positiveNumber("throttleBurstLimit");
+  if (burstLimit !== undefined && !Number.isInteger(burstLimit)) throw new Error("context throttleBurstLimit must be an integer");
+
+  return {
+    providerOptions: {
+      veriffLegacySignature: flag("veriffLegacySignature"),
+      idngoAllowSha1: flag("idngoAllowSha1"),
+      neurovisionKeyDerivation: keyDerivation,
+    },
+    logRetention: retentionDays as RetentionDays | undefined,
+    throttle: { rateLimit: positiveNumber("throttleRateLimit"), burstLimit },
+  };
+}

@@ -1,0 +1,108 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+
+/** The repository root (where package-lock.json is), independent of the working directory. */
+export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+export interface KycFunctionProps
+  extends Omit<
+    NodejsFunctionProps,
+    "runtime" | "architecture" | "role" | "logGroup" | "logRetention" | "projectRoot" | "depsLockFilePath"
+  > {
+  /** Entry file, relative to the project root (or absolute). */
+  readonly entry: string;
+  /** POWERTOOLS_SERVICE_NAME. */
+  readonly serviceName: string;
+  /** Retention of the function's own log group. @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /**
+   * What happens to the log group when the function is removed. Logs hold no personal data and
+   * expire with the retention anyway; keeping them keeps the audit trail of rejected webhooks.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The house Lambda: Node.js 22 on arm64, ESM bundle with source maps, an explicit log group with
+ * retention and its own least-privilege role. Permissions are added with the `allow*` helpers,
+ * each of which sets the environment variable the code reads and grants exactly one action.
+ */
+export class KycFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: KycFunctionProps) {
+    const { serviceName, logRetention, logRemovalPolicy, bundling, environment, entry, ...rest } = props;
+    // Created before super() (which needs them), hence siblings of the function in `scope`.
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    // Own role instead of the default one with AWSLambdaBasicExecutionRole (log writes on "*").
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `Execution role of ${serviceName}`,
+    });
+    super(scope, id, {
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      ...rest,
+      entry: resolve(PROJECT_ROOT, entry),
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: resolve(PROJECT_ROOT, "package-lock.json"),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      role,
+      logGroup,
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: "node22",
+        mainFields: ["module", "main"],
+        // ESM bundles of CommonJS dependencies still call require(); give them one.
+        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+        ...bundling,
+      },
+      environment: {
+        NODE_OPTIONS: "--enable-source-maps",
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_LOG_LEVEL: "INFO",
+        ...environment,
+      },
+    });
+    // The group's ARN attribute ends in ":*", i.e. its log streams: the only log permission needed.
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    Validations.of(this).acknowledge({
+      id: "AwsSolutions-L1",
+      reason: "The runtime is pinned to nodejs22.x by requirement (bundle target node22); upgrades are deliberate.",
+    });
+  }
+
+  /** Sets `envName` to the queue URL and grants exactly sqs:SendMessage on that queue. */
+  allowSendTo(queue: IQueue, envName = "EVENTS_QUEUE_URL"): this {
+    this.addEnvironment(envName, queue.queueUrl);
+    this.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }));
+    return this;
+  }
+
+  /** Sets `envName` to the secret's ARN and grants exactly secretsmanager:GetSecretValue on it. */
+  allowReadSecret(secret: ISecret, envName = "WEBHOOK_SECRETS_ARN"): this {
+    this.addEnvironment(envName, secret.secretArn);
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [secret.secretArn] }),
+    );
+    return this;
+  }
+}

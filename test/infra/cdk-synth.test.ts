@@ -1,0 +1,83 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROVIDER_IDS } from "../../lambdas/core/event.js";
+import { PROJECT_ROOT } from "../../lib/kyc-function.js";
+
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+}
+
+const BANNER = "import { createRequire } from 'module';const require = createRequire(import.meta.url);";
+
+let outdir: string;
+let run: { code: number | null; output: string };
+let resources: Resource[];
+
+/** `npx cdk synth` exactly as an operator runs it (app command from cdk.json), offline, with context. */
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), "kyc-cdk-synth-"));
+  const args = ["cdk", "synth", "--quiet", "--no-notices", "--output", outdir];
+  for (const c of ["logRetentionDays=90", "throttleBurstLimit=200", "idngoAllowSha1=true"]) args.push("-c", c);
+  run = await new Promise((resolve, reject) => {
+    const child = spawn("npx", args, {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1", CDK_DISABLE_CLI_TELEMETRY: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+  const templatePath = join(outdir, "KycWebhookPipeline.template.json");
+  if (!existsSync(templatePath)) throw new Error(`no template written:\n${run.output}`);
+  const template = JSON.parse(readFileSync(templatePath, "utf8")) as { Resources: Record<string, Resource> };
+  resources = Object.values(template.Resources);
+}, 180_000);
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe("npx cdk synth (offline)", () => {
+  it("exits 0", () => {
+    expect(run.code, run.output).toBe(0);
+  });
+
+  it("synthesizes the four webhook routes, honouring the -c context", () => {
+    const routeKeys = resources.filter((r) => r.Type === "AWS::ApiGatewayV2::Route").map((r) => r.Properties["RouteKey"]);
+    expect(routeKeys.sort()).toEqual(PROVIDER_IDS.map((p) => `POST /webhooks/${p}`).sort());
+    const retention = resources.filter((r) => r.Type === "AWS::Logs::LogGroup").map((r) => r.Properties["RetentionInDays"]);
+    expect(retention).toEqual(Array(PROVIDER_IDS.length + 1).fill(90));
+    const stage = resources.find((r) => r.Type === "AWS::ApiGatewayV2::Stage");
+    expect(stage?.Properties["DefaultRouteSettings"]).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 200 });
+    const env = Object.assign(
+      {},
+      ...resources
+        .filter((r) => r.Type === "AWS::Lambda::Function")
+        .map((r) => (r.Properties["Environment"] as { Variables: Record<string, unknown> }).Variables),
+    ) as Record<string, unknown>;
+    expect(env).toMatchObject({
+      IDNGO_ALLOW_SHA1: "true",
+      VERIFF_LEGACY_SIGNATURE: "false",
+      NEUROVISION_KEY_DERIVATION: "sha256",
+    });
+  });
+
+  it("bundles the handler locally into an ESM index.mjs with the createRequire banner and a source map", () => {
+    const assets = readdirSync(outdir).filter((name) => name.startsWith("asset."));
+    expect(assets).toHaveLength(1); // the four functions share one bundle
+    for (const asset of assets) {
+      expect(readFileSync(join(outdir, asset, "index.mjs"), "utf8").startsWith(BANNER)).toBe(true);
+      expect(existsSync(join(outdir, asset, "index.mjs.map"))).toBe(true);
+    }
+  });
+
+  it("passes cdk-nag: the validation report has no finding", () => {
+    const report = JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8")) as { pluginReports: unknown[] };
+    expect(report.pluginReports).toEqual([]);
+  });
+});

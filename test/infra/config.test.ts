@@ -1,0 +1,42 @@
+import { App } from "aws-cdk-lib";
+import { describe, expect, it } from "vitest";
+import { configFromContext } from "../../lib/config.js";
+
+const config = (context: Record<string, unknown>) => configFromContext(new App({ context }).node);
+
+describe("configFromContext", () => {
+  it("leaves everything to the stack defaults when no context is given", () => {
+    expect(config({})).toEqual({
+      providerOptions: { veriffLegacySignature: undefined, idngoAllowSha1: undefined, neurovisionKeyDerivation: undefined },
+      logRetention: undefined,
+      throttle: { rateLimit: undefined, burstLimit: undefined },
+    });
+  });
+
+  it("parses -c strings (and cdk.json values)", () => {
+    expect(
+      config({
+        veriffLegacySignature: "true",
+        idngoAllowSha1: false,
+        neurovisionKeyDerivation: "sha256-hex-prefix",
+        logRetentionDays: "90",
+        throttleRateLimit: "12.5",
+        throttleBurstLimit: 40,
+      }),
+    ).toEqual({
+      providerOptions: { veriffLegacySignature: true, idngoAllowSha1: false, neurovisionKeyDerivation: "sha256-hex-prefix" },
+      logRetention: 90,
+      throttle: { rateLimit: 12.5, burstLimit: 40 },
+    });
+  });
+
+  it.each([
+    [{ veriffLegacySignature: "yes" }, /veriffLegacySignature must be true or false/],
+    [{ neurovisionKeyDerivation: "md5" }, /neurovisionKeyDerivation must be one of sha256, sha256-hex-prefix/],
+    [{ logRetentionDays: "31" }, /logRetentionDays must be a CloudWatch Logs retention/],
+    [{ throttleRateLimit: "-1" }, /throttleRateLimit must be a positive number/],
+    [{ throttleBurstLimit: "1.5" }, /throttleBurstLimit must be an integer/],
+  ])("rejects %o instead of silently deploying a default", (context, message) => {
+    expect(() => config(context)).toThrow(message);
+  });
+});

@@ -1,0 +1,269 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, type CfnElement, type PolicyValidationPluginReport, Validations } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT, VALIDATION_REPORT_FILE } from "aws-cdk-lib/cx-api";
+import { AwsSolutionsChecks } from "cdk-nag";
+import type { IConstruct } from "constructs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROVIDER_IDS, type ProviderId } from "../../lambdas/core/event.js";
+import { PipelineStack } from "../../lib/pipeline-stack.js";
+
+interface CfnJson {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+}
+
+let outdir: string;
+let stack: PipelineStack;
+let template: Template;
+let resources: Record<string, CfnJson>;
+let nagReport: PolicyValidationPluginReport;
+let validationReport: { pluginReports: unknown[] };
+
+// One synth for the whole file, with real esbuild bundling and the cdk-nag plugin attached.
+// Options: one non-default flag, one default flag, a non-default key derivation, a partial throttle.
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), "kyc-infra-"));
+  // Findings are asserted by the cdk-nag tests below rather than thrown by synth (as bin/app.ts does),
+  // so that a missing acknowledgement fails those tests with the finding, not the whole file.
+  const app = new App({ outdir, context: { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false } });
+  stack = new PipelineStack(app, "KycWebhookPipeline", {
+    providerOptions: { veriffLegacySignature: true, neurovisionKeyDerivation: "sha256-hex-prefix" },
+    throttle: { rateLimit: 20 },
+  });
+  const nag = new AwsSolutionsChecks(app);
+  Validations.of(app).addPlugins(nag);
+  const assembly = app.synth();
+  template = Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template);
+  resources = template.toJSON()["Resources"] as Record<string, CfnJson>;
+  nagReport = nag.validateScope(app);
+  validationReport = JSON.parse(readFileSync(join(assembly.directory, VALIDATION_REPORT_FILE), "utf8")) as typeof validationReport;
+});
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+const logicalId = (construct: IConstruct): string => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const props = (id: string): Record<string, unknown> => {
+  const resource = resources[id];
+  if (!resource) throw new Error(`no resource ${id}`);
+  return resource.Properties;
+};
+const ofType = (type: string): [string, CfnJson][] => Object.entries(resources).filter(([, r]) => r.Type === type);
+const getAtt = (id: string, attribute = "Arn") => ({ "Fn::GetAtt": [id, attribute] });
+const pascal = (id: string): string => id.charAt(0).toUpperCase() + id.slice(1);
+
+describe("events queue", () => {
+  it("is a high-throughput FIFO queue, SSE, 14 days, redriving to the FIFO DLQ after 5 receives", () => {
+    // Exact: also proves no QueueName (CloudFormation names it) and no content-based dedup.
+    expect(props(logicalId(stack.eventsQueue))).toEqual({
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      DeduplicationScope: "messageGroup",
+      FifoThroughputLimit: "perMessageGroupId",
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      VisibilityTimeout: 60,
+      RedrivePolicy: { deadLetterTargetArn: getAtt(logicalId(stack.deadLetterQueue)), maxReceiveCount: 5 },
+    });
+    expect(props(logicalId(stack.deadLetterQueue))).toEqual({
+      FifoQueue: true,
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    template.resourceCountIs("AWS::SQS::Queue", 2);
+  });
+
+  it.each([["events queue", () => stack.eventsQueue] as const, ["DLQ", () => stack.deadLetterQueue] as const])(
+    "%s denies every request without TLS",
+    (_name, queue) => {
+      const id = logicalId(queue());
+      template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Effect: "Deny",
+              Action: "sqs:*",
+              Principal: { AWS: "*" },
+              Resource: getAtt(id),
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+          ]),
+        },
+      });
+    },
+  );
+});
+
+describe.each(PROVIDER_IDS)("ingest function of %s", (provider) => {
+  const ids = () => {
+    const fn = stack.ingestFunctions[provider];
+    return {
+      fn: logicalId(fn),
+      role: logicalId(fn.role ?? fn), // KycFunction always has its own role
+      logGroup: logicalId(fn.logGroup),
+      secret: logicalId(stack.webhookSecrets[provider]),
+      queue: logicalId(stack.eventsQueue),
+    };
+  };
+
+  it("runs nodejs22.x on arm64 from the bundled index.handler, logging to its own log group", () => {
+    const { fn, role, logGroup } = ids();
+    expect(props(fn)).toMatchObject({
+      Runtime: "nodejs22.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      MemorySize: 256,
+      Timeout: 10,
+      Role: getAtt(role),
+      LoggingConfig: { LogGroup: { Ref: logGroup } },
+    });
+    expect(resources[logGroup]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: "Retain" });
+  });
+
+  it("gets PROVIDER_ID, its resources and only its own option variable", () => {
+    const { fn, secret, queue } = ids();
+    const options: Record<ProviderId, Record<string, string>> = {
+      veriff: { VERIFF_LEGACY_SIGNATURE: "true" },
+      idngo: { IDNGO_ALLOW_SHA1: "false" },
+      idbeyond: {},
+      neurovision: { NEUROVISION_KEY_DERIVATION: "sha256-hex-prefix" },
+    };
+    expect(props(fn)["Environment"]).toEqual({
+      Variables: {
+        NODE_OPTIONS: "--enable-source-maps",
+        POWERTOOLS_SERVICE_NAME: `kyc-ingest-${provider}`,
+        POWERTOOLS_LOG_LEVEL: "INFO",
+        PROVIDER_ID: provider,
+        WEBHOOK_SECRETS_ARN: { Ref: secret },
+        EVENTS_QUEUE_URL: { Ref: queue },
+        ...options[provider],
+      },
+    });
+  });
+
+  it("has its own role allowed exactly: write its logs, read its secret, send to the queue", () => {
+    const { role, logGroup, secret, queue } = ids();
+    expect(props(role)).not.toHaveProperty("ManagedPolicyArns");
+    expect(props(role)).not.toHaveProperty("Policies");
+    const attached = ofType("AWS::IAM::Policy").filter(([, p]) =>
+      JSON.stringify(p.Properties["Roles"]).includes(`"${role}"`),
+    );
+    expect(attached).toHaveLength(1);
+    const statements = (attached[0]?.[1].Properties["PolicyDocument"] as { Statement: unknown }).Statement;
+    expect(statements).toEqual([
+      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: getAtt(logGroup) },
+      { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: { Ref: secret } },
+      { Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(queue) },
+    ]);
+    for (const other of PROVIDER_IDS.filter((p) => p !== provider)) {
+      expect(JSON.stringify(statements)).not.toContain(logicalId(stack.webhookSecrets[other]));
+    }
+  });
+
+  it("is the target of POST /webhooks/" + provider + " (payload v2, no other route)", () => {
+    const { fn } = ids();
+    const routes = ofType("AWS::ApiGatewayV2::Route").filter(([, r]) => r.Properties["RouteKey"] === `POST /webhooks/${provider}`);
+    expect(routes).toHaveLength(1);
+    const integrations = ofType("AWS::ApiGatewayV2::Integration").filter(
+      ([, i]) => JSON.stringify(i.Properties["IntegrationUri"]) === JSON.stringify(getAtt(fn)),
+    );
+    expect(integrations).toHaveLength(1);
+    const [integrationId, integration] = integrations[0] ?? [];
+    expect(integration?.Properties).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
+    expect(routes[0]?.[1].Properties["Target"]).toEqual({ "Fn::Join": ["", ["integrations/", { Ref: integrationId }]] });
+    // API Gateway may invoke the function only for its own route.
+    template.hasResourceProperties("AWS::Lambda::Permission", {
+      FunctionName: getAtt(fn),
+      Principal: "apigateway.amazonaws.com",
+      SourceArn: { "Fn::Join": ["", Match.arrayWith([`/*/*/webhooks/${provider}`])] },
+    });
+  });
+
+  it("has a secret initialised to an empty list, and outputs for the operator", () => {
+    const { secret } = ids();
+    expect(props(secret)["SecretString"]).toBe("[]");
+    expect(props(secret)["Description"]).toMatch(/JSON array/);
+    const api = logicalId(stack.api);
+    template.hasOutput(`${pascal(provider)}WebhookUrl`, {
+      Value: { "Fn::Join": ["", [getAtt(api, "ApiEndpoint"), `/webhooks/${provider}`]] },
+    });
+    template.hasOutput(`${pascal(provider)}SecretArn`, { Value: { Ref: secret } });
+  });
+});
+
+describe("HTTP API", () => {
+  it("has one route per provider and nothing else", () => {
+    const keys = ofType("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties["RouteKey"]);
+    expect(keys.sort()).toEqual(PROVIDER_IDS.map((p) => `POST /webhooks/${p}`).sort());
+    template.resourceCountIs("AWS::Lambda::Function", PROVIDER_IDS.length);
+  });
+
+  it("has a single auto-deployed $default stage with throttling and minimal JSON access logs", () => {
+    const stages = ofType("AWS::ApiGatewayV2::Stage");
+    expect(stages).toHaveLength(1);
+    const stage = stages[0]?.[1].Properties ?? {};
+    expect(stage).toMatchObject({
+      StageName: "$default",
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 100 },
+    });
+    const access = stage["AccessLogSettings"] as { DestinationArn: { "Fn::GetAtt": [string, string] }; Format: string };
+    const [logGroupId] = access.DestinationArn["Fn::GetAtt"];
+    expect(resources[logGroupId]).toMatchObject({ Type: "AWS::Logs::LogGroup", Properties: { RetentionInDays: 30 } });
+    expect(JSON.parse(access.Format)).toEqual({
+      requestId: "$context.requestId",
+      routeKey: "$context.routeKey",
+      status: "$context.status",
+      responseLength: "$context.responseLength",
+      requestTime: "$context.requestTime",
+      integrationErrorMessage: "$context.integrationErrorMessage",
+    });
+  });
+});
+
+describe("IAM and outputs", () => {
+  it("grants no wildcard action or resource anywhere", () => {
+    for (const [, policy] of ofType("AWS::IAM::Policy")) {
+      const { Statement } = policy.Properties["PolicyDocument"] as { Statement: { Action: unknown; Resource: unknown }[] };
+      for (const { Action, Resource } of Statement) {
+        expect(JSON.stringify(Action)).not.toContain("*");
+        expect(JSON.stringify(Resource)).not.toContain("*");
+      }
+    }
+  });
+
+  it("outputs the events queue URL and ARN and the DLQ URL", () => {
+    template.hasOutput("EventsQueueUrl", { Value: { Ref: logicalId(stack.eventsQueue) } });
+    template.hasOutput("EventsQueueArn", { Value: getAtt(logicalId(stack.eventsQueue)) });
+    template.hasOutput("EventsDlqUrl", { Value: { Ref: logicalId(stack.deadLetterQueue) } });
+  });
+});
+
+describe("cdk-nag AwsSolutions", () => {
+  it("leaves no unacknowledged error or warning", () => {
+    const findings = nagReport.violations.map(
+      (v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(", ")}`,
+    );
+    expect(findings).toEqual([]);
+    // What synth reports (every validation plugin, after acknowledgements) is empty too.
+    expect(validationReport.pluginReports).toEqual([]);
+  });
+
+  it("acknowledges only the expected rules, each with a reason", () => {
+    const acknowledged = new Map<string, string>();
+    for (const construct of stack.node.findAll()) {
+      for (const entry of construct.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+          acknowledged.set(id.replace(/^annotation::/i, ""), reason);
+        }
+      }
+    }
+    expect([...acknowledged.keys()].sort()).toEqual(["AwsSolutions-APIG4", "AwsSolutions-L1", "AwsSolutions-SMG4"]);
+    for (const reason of acknowledged.values()) expect(reason.length).toBeGreaterThan(40);
+  });
+});

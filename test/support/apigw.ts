@@ -1,0 +1,47 @@
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+
+/** An API Gateway HTTP API (payload v2) event for `POST /webhooks/{provider}`, as API Gateway builds it. */
+export function webhookEvent(
+  provider: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  options: { base64?: boolean } = {},
+): APIGatewayProxyEventV2 {
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+  const base64 = options.base64 ?? false;
+  return {
+    version: "2.0",
+    routeKey: `POST /webhooks/${provider}`,
+    rawPath: `/webhooks/${provider}`,
+    rawQueryString: "",
+    headers: { "content-type": "application/json", ...headers },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "local",
+      domainName: "127.0.0.1",
+      domainPrefix: "127",
+      http: { method: "POST", path: `/webhooks/${provider}`, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
+      requestId: "req-1",
+      routeKey: `POST /webhooks/${provider}`,
+      stage: "$default",
+      time: "22/Nov/2026:10:00:00 +0000",
+      timeEpoch: 1_795_341_600_000,
+    },
+    body: base64 ? bytes.toString("base64") : bytes.toString("utf8"),
+    isBase64Encoded: base64,
+  };
+}
+
+/** Records log calls so tests can assert what was (and was not) logged. */
+export function recordingLogger(): {
+  lines: string[];
+  info: (m: string, ...a: Record<string, unknown>[]) => void;
+  warn: (m: string, ...a: Record<string, unknown>[]) => void;
+  error: (m: string, ...a: Record<string, unknown>[]) => void;
+} {
+  const lines: string[] = [];
+  const record = (level: string) => (message: string, ...attributes: Record<string, unknown>[]) => {
+    lines.push(JSON.stringify({ level, message, ...Object.assign({}, ...attributes) }));
+  };
+  return { lines, info: record("info"), warn: record("warn"), error: record("error") };
+}

@@ -1,0 +1,211 @@
+import { createHmac } from "node:crypto";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { NormalizedEvent } from "../../lambdas/core/event.js";
+import { createIngestHandler, type IngestDeps, MAX_BODY_BYTES } from "../../lambdas/ingest/ingest.js";
+import { staticSource } from "../../lambdas/ingest/secrets.js";
+import { PROVIDERS } from "../../lambdas/providers/index.js";
+import { DEFAULT_OPTIONS, type Provider } from "../../lambdas/providers/types.js";
+import { webhookEvent, recordingLogger } from "../support/apigw.js";
+import { encryptNeurovision } from "../support/neurovision-crypto.js";
+
+const SECRET = "idbeyond-secret-0123456789";
+const NOW = new Date("2026-11-22T10:00:00.000Z");
+
+const completed = JSON.stringify({
+  event: "verification.completed",
+  verificationSessionId: "9c2e6f1a-4b7d-4c1e-8f3a-2d5b6c7e8f90",
+  externalUserId: "user_123",
+  decision: "approved",
+  reviewStatus: "approved",
+  rationale: "Jane Roe, born 1990-01-01",
+  metadata: { campaign: "q3" },
+  timestamp: "2026-11-22T09:59:00.000Z",
+});
+
+const sign = (body: string | Buffer, secret = SECRET) => createHmac("sha256", secret).update(body).digest("hex");
+
+function setup(overrides: Partial<IngestDeps> = {}) {
+  const enqueued: NormalizedEvent[] = [];
+  const logger = recordingLogger();
+  let secretReads = 0;
+  const handler = createIngestHandler({
+    provider: PROVIDERS.idbeyond,
+    options: DEFAULT_OPTIONS,
+    secrets: async () => {
+      secretReads += 1;
+      return [SECRET];
+    },
+    enqueue: async (event) => {
+      enqueued.push(event);
+    },
+    logger,
+    now: () => NOW,
+    ...overrides,
+  });
+  return { handler, enqueued, logger, secretReads: () => secretReads };
+}
+
+describe("ingest handler", () => {
+  it("answers 202 with the eventId only after the event was enqueued", async () => {
+    const { handler, enqueued } = setup();
+    const res = await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
+    expect(res.statusCode).toBe(202);
+    expect(enqueued).toHaveLength(1);
+    const event = enqueued[0];
+    expect(JSON.parse(res.body)).toEqual({ accepted: true, eventId: event?.eventId });
+    expect(event).toMatchObject({
+      specVersion: "1",
+      provider: "idbeyond",
+      correlationId: "idbeyond:9c2e6f1a-4b7d-4c1e-8f3a-2d5b6c7e8f90",
+      status: "approved",
+      receivedAt: NOW.toISOString(),
+      subject: { externalUserId: "user_123" },
+    });
+  });
+
+  it("answers 404 for a provider this function does not serve, without reading secrets", async () => {
+    const { handler, enqueued, secretReads } = setup();
+    const res = await handler(webhookEvent("acme", completed, { "x-verification-signature": sign(completed) }));
+    expect(res.statusCode).toBe(404);
+    expect(enqueued).toHaveLength(0);
+    expect(secretReads()).toBe(0);
+  });
+
+  it("answers 413 above 256 KiB before authenticating, and lets exactly 256 KiB through to authentication", async () => {
+    const { handler, secretReads } = setup();
+    const over = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20);
+    const res = await handler(webhookEvent("idbeyond", over, { "x-verification-signature": sign(over) }));
+    expect(res.statusCode).toBe(413);
+    expect(secretReads()).toBe(0);
+    const limit = Buffer.alloc(MAX_BODY_BYTES, 0x20);
+    expect((await handler(webhookEvent("idbeyond", limit, {}))).statusCode).toBe(401);
+  });
+
+  it("answers every authentication failure with one identical 401", async () => {
+    const { handler, enqueued } = setup();
+    const tampered = completed.replace("approved", "rejected");
+    const failures = [
+      webhookEvent("idbeyond", completed, {}),
+      webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed, "wrong-secret") }),
+      webhookEvent("idbeyond", tampered, { "x-verification-signature": sign(completed) }),
+      webhookEvent("idbeyond", completed, { "x-verification-signature": "not-hex" }),
+    ];
+    const answers = await Promise.all(failures.map((f) => handler(f)));
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    expect(answers[0]?.statusCode).toBe(401);
+    expect(enqueued).toHaveLength(0);
+  });
+
+  it("rejects everything with 401 while no secret is configured, and says so in the log", async () => {
+    const { handler, logger } = setup({ secrets: staticSource([]) });
+    const res = await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
+    expect(res.statusCode).toBe(401);
+    expect(logger.lines.join("\n")).toContain("no webhook secret configured");
+  });
+
+  it("answers 400 for an authenticated body that is not JSON or not the provider's shape, without echoing it", async () => {
+    const { handler } = setup();
+    for (const body of ["not json {", JSON.stringify({ event: "verification.completed", verificationSessionId: 42 })]) {
+      const res = await handler(webhookEvent("idbeyond", body, { "x-verification-signature": sign(body) }));
+      expect(res.statusCode).toBe(400);
+      expect(JSON.parse(res.body)).toMatchObject({ error: "invalid payload" });
+      expect(res.body).not.toContain("42");
+      expect(res.body).not.toContain("not json");
+    }
+  });
+
+  it("answers NeuroVision's wrong-shape plaintext exactly like a bad key: no decryption oracle", async () => {
+    const secret = "neurovision-secret";
+    const { handler } = setup({ provider: PROVIDERS.neurovision, secrets: staticSource([secret]) });
+    const body = (encrypted: string) => JSON.stringify({ encrypted });
+    const wrongShape = await handler(webhookEvent("neurovision", body(encryptNeurovision('{"hello":"world"}', secret))));
+    const notJson = await handler(webhookEvent("neurovision", body(encryptNeurovision("plain text", secret))));
+    const wrongKey = await handler(
+      webhookEvent("neurovision", body(encryptNeurovision('{"hello":"world"}', "another-secret"))),
+    );
+    const garbage = await handler(webhookEvent("neurovision", body("AAAA")));
+    expect(wrongShape.statusCode).toBe(401);
+    for (const res of [notJson, wrongKey, garbage]) expect(res).toEqual(wrongShape);
+  });
+
+  it("verifies base64-encoded bodies on their decoded raw bytes", async () => {
+    const { handler, enqueued } = setup();
+    const body = Buffer.from(completed.replace("user_123", "usér_123"), "utf8");
+    const res = await handler(webhookEvent("idbeyond", body, { "X-Verification-Signature": sign(body) }, { base64: true }));
+    expect(res.statusCode).toBe(202);
+    expect(enqueued[0]?.subject).toEqual({ externalUserId: "usér_123" });
+  });
+
+  it("answers 503 when the enqueue fails, so that the provider retries", async () => {
+    const { handler, logger } = setup({
+      enqueue: async () => {
+        throw new Error("connect ECONNREFUSED");
+      },
+    });
+    const res = await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
+    expect(res.statusCode).toBe(503);
+    expect(logger.lines.some((l) => l.includes("enqueue failed"))).toBe(true);
+  });
+
+  it("answers 503 when the secrets cannot be read", async () => {
+    const { handler, enqueued } = setup({
+      secrets: async () => {
+        throw new Error("AccessDenied");
+      },
+    });
+    const res = await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
+    expect(res.statusCode).toBe(503);
+    expect(enqueued).toHaveLength(0);
+  });
+
+  it("answers 500 (and logs only the error name) when normalization fails unexpectedly", async () => {
+    const broken: Provider = {
+      ...PROVIDERS.idbeyond,
+      normalize: () => {
+        throw new TypeError("boom with user_123 inside");
+      },
+    };
+    const { handler, logger } = setup({ provider: broken });
+    const res = await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
+    expect(res.statusCode).toBe(500);
+    expect(logger.lines.join("\n")).toContain("TypeError");
+    expect(logger.lines.join("\n")).not.toContain("user_123");
+  });
+
+  it("never logs the body, the subject or personal data", async () => {
+    const { handler, logger } = setup();
+    const ocr = JSON.stringify({
+      event: "verification.extraction",
+      verificationSessionId: "9c2e6f1a-4b7d-4c1e-8f3a-2d5b6c7e8f90",
+      externalUserId: "user_123",
+      decision: null,
+      reviewStatus: "none",
+      extracted: { firstName: "Jane", lastName: "Roe", documentNumber: "X1234567", dateOfBirth: "1990-01-01" },
+      timestamp: "2026-11-22T09:58:00.000Z",
+    });
+    await handler(webhookEvent("idbeyond", ocr, { "x-verification-signature": sign(ocr) }));
+    await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
+    await handler(webhookEvent("idbeyond", "oops Jane", { "x-verification-signature": sign("oops Jane") }));
+    const logged = logger.lines.join("\n");
+    expect(logger.lines.length).toBeGreaterThanOrEqual(3);
+    for (const personal of ["Jane", "Roe", "X1234567", "1990-01-01", "user_123"]) expect(logged).not.toContain(personal);
+  });
+
+  it("never enqueues and never throws for arbitrary unauthenticated input", async () => {
+    const { handler, enqueued } = setup();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 512 }),
+        fc.dictionary(fc.string({ maxLength: 30 }), fc.string({ maxLength: 130 }), { maxKeys: 4 }),
+        fc.boolean(),
+        async (bytes, headers, base64) => {
+          const res = await handler(webhookEvent("idbeyond", Buffer.from(bytes), headers, { base64 }));
+          expect(res.statusCode).toBe(401);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(enqueued).toHaveLength(0);
+  });
+});
