@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // One DynamoDB Local (Java 17+) for the whole run; tests get its endpoint with inject("dynamoEndpoint").
+    globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: keep workers bounded so integration servers are not starved.

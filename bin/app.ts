@@ -4,10 +4,11 @@ import { configFromContext } from "../lib/config.js";
 import { PipelineStack } from "../lib/pipeline-stack.js";
 
 // Context (all optional): veriffLegacySignature, idngoAllowSha1, neurovisionKeyDerivation,
-// logRetentionDays, throttleRateLimit, throttleBurstLimit; e.g. `npx cdk synth -c idngoAllowSha1=true`.
+// logRetentionDays, throttleRateLimit, throttleBurstLimit, tableDeletionProtection,
+// consumerMaxConcurrency; e.g. `npx cdk synth -c idngoAllowSha1=true`.
 const app = new App();
 new PipelineStack(app, "KycWebhookPipeline", {
-  description: "KYC webhook ingestion: HTTP API -> per-provider Lambda -> SQS FIFO",
+  description: "KYC webhook pipeline: HTTP API -> per-provider Lambda -> SQS FIFO -> consumer -> DynamoDB",
   ...configFromContext(app.node),
 });
 // cdk-nag v3 is a policy validation plugin: unacknowledged errors fail the synth.

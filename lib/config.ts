@@ -43,6 +43,11 @@ export function configFromContext(node: Node): PipelineStackProps {
   }
   const burstLimit = positiveNumber("throttleBurstLimit");
   if (burstLimit !== undefined && !Number.isInteger(burstLimit)) throw new Error("context throttleBurstLimit must be an integer");
+  const maxConcurrency = positiveNumber("consumerMaxConcurrency");
+  if (maxConcurrency !== undefined && !(Number.isInteger(maxConcurrency) && maxConcurrency >= 2 && maxConcurrency <= 1000)) {
+    // Lambda's range for an SQS event source's maximum concurrency.
+    throw new Error(`context consumerMaxConcurrency must be an integer from 2 to 1000, got ${maxConcurrency}`);
+  }
 
   return {
     providerOptions: {
@@ -52,5 +57,7 @@ export function configFromContext(node: Node): PipelineStackProps {
     },
     logRetention: retentionDays as RetentionDays | undefined,
     throttle: { rateLimit: positiveNumber("throttleRateLimit"), burstLimit },
+    tableDeletionProtection: flag("tableDeletionProtection"),
+    consumerMaxConcurrency: maxConcurrency,
   };
 }

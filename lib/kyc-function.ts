@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -8,6 +9,7 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { PIPELINE_SETTINGS } from "./settings.js";
 
 /** The repository root (where package-lock.json is), independent of the working directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -95,6 +97,63 @@ export class KycFunction extends NodejsFunction {
     this.addEnvironment(envName, queue.queueUrl);
     this.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }));
     return this;
+  }
+
+  /**
+   * Sets `envName` to the table's name and grants exactly the item actions of idempotent,
+   * conditional writes on the table itself (not its indexes): GetItem, Query, PutItem, UpdateItem,
+   * ConditionCheckItem. TransactWriteItems has no action of its own: it is authorized per item by
+   * these. Neither Scan, DeleteItem nor the batch actions (deliberately narrower than grantReadWriteData).
+   */
+  allowWriteVerifications(table: ITable, envName = "TABLE_NAME"): this {
+    this.addEnvironment(envName, table.tableName);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          "dynamodb:GetItem",
+          "dynamodb:Query",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+          "dynamodb:ConditionCheckItem",
+        ],
+        resources: [table.tableArn],
+      }),
+    );
+    return this;
+  }
+
+  /**
+   * Makes the function the consumer of `queue` through an event source mapping that reports
+   * partial batch failures (`ReportBatchItemFailures`), and grants exactly what the mapping's
+   * poller uses on that queue: ReceiveMessage, DeleteMessage, ChangeMessageVisibility,
+   * GetQueueAttributes (not GetQueueUrl, which SqsEventSource's grant adds). A KMS-encrypted queue
+   * would also need kms:Decrypt on its key; SQS-managed encryption needs nothing more.
+   * The queue's visibility timeout must be at least 6x the function's timeout (AWS's guidance for
+   * SQS event sources): see `consumerVisibilityTimeout`.
+   */
+  consumeFrom(queue: IQueue, options: { readonly batchSize: number; readonly maxConcurrency: number }): this {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+        resources: [queue.queueArn],
+      }),
+    );
+    queue.encryptionMasterKey?.grantDecrypt(this);
+    // The mapping references the function, which depends on its role and that role's policy, so
+    // CloudFormation creates the mapping only once the poller is allowed to read the queue.
+    this.addEventSourceMapping(`From${queue.node.id}`, {
+      eventSourceArn: queue.queueArn,
+      batchSize: options.batchSize,
+      reportBatchItemFailures: true,
+      maxConcurrency: options.maxConcurrency,
+    });
+    return this;
+  }
+
+  /** The visibility timeout an SQS queue consumed by this function needs: 6x its timeout. */
+  consumerVisibilityTimeout(): Duration {
+    // Lambda's own default timeout is 3 s; KycFunction always sets one (10 s unless given).
+    return Duration.seconds(PIPELINE_SETTINGS.visibilityTimeoutFactor * (this.timeout ?? Duration.seconds(3)).toSeconds());
   }
 
   /** Sets `envName` to the secret's ARN and grants exactly secretsmanager:GetSecretValue on it. */

@@ -2,13 +2,16 @@ import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import { HttpApi, HttpMethod, LogGroupLogDestination, PayloadFormatVersion } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { PROVIDER_IDS, type ProviderId } from "../lambdas/core/event.js";
+import { TABLE } from "../lambdas/core/table.js";
 import { DEFAULT_OPTIONS, type ProviderOptions } from "../lambdas/providers/types.js";
 import { KycFunction } from "./kyc-function.js";
+import { PIPELINE_SETTINGS } from "./settings.js";
 
 export interface PipelineStackProps extends StackProps {
   /** Non-secret provider switches; an absent key is the safe default (`DEFAULT_OPTIONS`). */
@@ -17,6 +20,13 @@ export interface PipelineStackProps extends StackProps {
   readonly logRetention?: RetentionDays;
   /** Stage throttling. @default rateLimit 50 req/s, burstLimit 100 */
   readonly throttle?: { readonly rateLimit?: number | undefined; readonly burstLimit?: number | undefined };
+  /**
+   * DynamoDB deletion protection of the verifications table (the table is retained on stack
+   * deletion either way). Turn off only to delete a stage's table on purpose. @default true
+   */
+  readonly tableDeletionProtection?: boolean;
+  /** Most concurrent consumer invocations the SQS event source may run (2–1000). @default 5 */
+  readonly consumerMaxConcurrency?: number;
 }
 
 /** Environment variables for the options a provider reads; providers without options get none. */
@@ -45,6 +55,8 @@ const pascal = (id: string): string => id.charAt(0).toUpperCase() + id.slice(1);
 export class PipelineStack extends Stack {
   readonly eventsQueue: Queue;
   readonly deadLetterQueue: Queue;
+  readonly table: Table;
+  readonly consumerFunction: KycFunction;
   readonly api: HttpApi;
   readonly ingestFunctions: Readonly<Record<ProviderId, KycFunction>>;
   readonly webhookSecrets: Readonly<Record<ProviderId, Secret>>;
@@ -58,6 +70,37 @@ export class PipelineStack extends Stack {
       neurovisionKeyDerivation: o?.neurovisionKeyDerivation ?? DEFAULT_OPTIONS.neurovisionKeyDerivation,
     };
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+
+    // The verifications table (shape: lambdas/core/table.ts; local twin: createVerificationsTable).
+    // Table (AWS::DynamoDB::Table), not TableV2 (AWS::DynamoDB::GlobalTable): one region, no replicas
+    // planned; it is what CreateTable builds locally, and cdk-nag's PITR rule checks this resource type
+    // only. Switching later would replace the resource, so the choice is made here on purpose.
+    // CloudFormation names it, like the queues; the consumer gets TABLE_NAME, operators the output.
+    this.table = new Table(this, "VerificationsTable", {
+      partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      // KMS with the AWS managed key aws/dynamodb (auditable in CloudTrail), no key to administer.
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.tableDeletionProtection ?? true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: TABLE.subjectIndex.name,
+      partitionKey: { name: TABLE.subjectIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE.subjectIndex.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+
+    // Created before the events queue, whose visibility timeout derives from its timeout.
+    this.consumerFunction = new KycFunction(this, "Consumer", {
+      entry: "lambdas/consumer/handler.ts",
+      serviceName: "kyc-consumer",
+      description: "Applies normalized verification events to the verifications table (idempotent, order-safe)",
+      timeout: Duration.seconds(PIPELINE_SETTINGS.consumerTimeoutSeconds),
+      logRetention,
+    }).allowWriteVerifications(this.table);
 
     // Queue names are left to CloudFormation (fifo: true appends ".fifo"): consumers get the URL
     // and ARN from the outputs, two stages can share an account, and a replacement can't collide.
@@ -76,9 +119,16 @@ export class PipelineStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
-      // Provisional: the consumer must set this to at least 6x its own timeout.
-      visibilityTimeout: Duration.seconds(60),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      // 6x the consumer's timeout (AWS's guidance for SQS event sources), so that a batch still
+      // being processed, or retried by the poller, does not become visible to another poller.
+      visibilityTimeout: this.consumerFunction.consumerVisibilityTimeout(),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: PIPELINE_SETTINGS.maxReceiveCount },
+    });
+
+    // Partial batch responses: a failed record fails only itself and what FIFO order requires.
+    this.consumerFunction.consumeFrom(this.eventsQueue, {
+      batchSize: PIPELINE_SETTINGS.consumerBatchSize, // the FIFO maximum
+      maxConcurrency: props.consumerMaxConcurrency ?? 5,
     });
 
     this.api = new HttpApi(this, "WebhookApi", {
@@ -163,5 +213,10 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, "EventsQueueUrl", { value: this.eventsQueue.queueUrl });
     new CfnOutput(this, "EventsQueueArn", { value: this.eventsQueue.queueArn });
     new CfnOutput(this, "EventsDlqUrl", { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, "VerificationsTableName", {
+      description: "DynamoDB table of verifications (state and event history)",
+      value: this.table.tableName,
+    });
+    new CfnOutput(this, "VerificationsTableArn", { value: this.table.tableArn });
   }
 }

@@ -21,7 +21,14 @@ let resources: Resource[];
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), "kyc-cdk-synth-"));
   const args = ["cdk", "synth", "--quiet", "--no-notices", "--output", outdir];
-  for (const c of ["logRetentionDays=90", "throttleBurstLimit=200", "idngoAllowSha1=true"]) args.push("-c", c);
+  const context = [
+    "logRetentionDays=90",
+    "throttleBurstLimit=200",
+    "idngoAllowSha1=true",
+    "tableDeletionProtection=false",
+    "consumerMaxConcurrency=20",
+  ];
+  for (const c of context) args.push("-c", c);
   run = await new Promise((resolve, reject) => {
     const child = spawn("npx", args, {
       cwd: PROJECT_ROOT,
@@ -51,7 +58,8 @@ describe("npx cdk synth (offline)", () => {
     const routeKeys = resources.filter((r) => r.Type === "AWS::ApiGatewayV2::Route").map((r) => r.Properties["RouteKey"]);
     expect(routeKeys.sort()).toEqual(PROVIDER_IDS.map((p) => `POST /webhooks/${p}`).sort());
     const retention = resources.filter((r) => r.Type === "AWS::Logs::LogGroup").map((r) => r.Properties["RetentionInDays"]);
-    expect(retention).toEqual(Array(PROVIDER_IDS.length + 1).fill(90));
+    // One per ingest function, the consumer's and the access log group.
+    expect(retention).toEqual(Array(PROVIDER_IDS.length + 2).fill(90));
     const stage = resources.find((r) => r.Type === "AWS::ApiGatewayV2::Stage");
     expect(stage?.Properties["DefaultRouteSettings"]).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 200 });
     const env = Object.assign(
@@ -67,9 +75,18 @@ describe("npx cdk synth (offline)", () => {
     });
   });
 
-  it("bundles the handler locally into an ESM index.mjs with the createRequire banner and a source map", () => {
+  it("honours tableDeletionProtection=false (still retained) and consumerMaxConcurrency=20", () => {
+    const tables = resources.filter((r) => r.Type === "AWS::DynamoDB::Table");
+    expect(tables).toHaveLength(1);
+    expect(tables[0]?.Properties["DeletionProtectionEnabled"]).toBe(false);
+    expect(tables[0]).toMatchObject({ DeletionPolicy: "Retain" });
+    const mapping = resources.find((r) => r.Type === "AWS::Lambda::EventSourceMapping");
+    expect(mapping?.Properties["ScalingConfig"]).toEqual({ MaximumConcurrency: 20 });
+  });
+
+  it("bundles the handlers locally into an ESM index.mjs with the createRequire banner and a source map", () => {
     const assets = readdirSync(outdir).filter((name) => name.startsWith("asset."));
-    expect(assets).toHaveLength(1); // the four functions share one bundle
+    expect(assets).toHaveLength(2); // the four ingest functions share one bundle; the consumer has its own
     for (const asset of assets) {
       expect(readFileSync(join(outdir, asset, "index.mjs"), "utf8").startsWith(BANNER)).toBe(true);
       expect(existsSync(join(outdir, asset, "index.mjs.map"))).toBe(true);

@@ -10,6 +10,8 @@ describe("configFromContext", () => {
       providerOptions: { veriffLegacySignature: undefined, idngoAllowSha1: undefined, neurovisionKeyDerivation: undefined },
       logRetention: undefined,
       throttle: { rateLimit: undefined, burstLimit: undefined },
+      tableDeletionProtection: undefined,
+      consumerMaxConcurrency: undefined,
     });
   });
 
@@ -22,11 +24,15 @@ describe("configFromContext", () => {
         logRetentionDays: "90",
         throttleRateLimit: "12.5",
         throttleBurstLimit: 40,
+        tableDeletionProtection: "false",
+        consumerMaxConcurrency: "20",
       }),
     ).toEqual({
       providerOptions: { veriffLegacySignature: true, idngoAllowSha1: false, neurovisionKeyDerivation: "sha256-hex-prefix" },
       logRetention: 90,
       throttle: { rateLimit: 12.5, burstLimit: 40 },
+      tableDeletionProtection: false,
+      consumerMaxConcurrency: 20,
     });
   });
 
@@ -36,6 +42,10 @@ describe("configFromContext", () => {
     [{ logRetentionDays: "31" }, /logRetentionDays must be a CloudWatch Logs retention/],
     [{ throttleRateLimit: "-1" }, /throttleRateLimit must be a positive number/],
     [{ throttleBurstLimit: "1.5" }, /throttleBurstLimit must be an integer/],
+    [{ tableDeletionProtection: "off" }, /tableDeletionProtection must be true or false/],
+    [{ consumerMaxConcurrency: "1" }, /consumerMaxConcurrency must be an integer from 2 to 1000/],
+    [{ consumerMaxConcurrency: "2.5" }, /consumerMaxConcurrency must be an integer from 2 to 1000/],
+    [{ consumerMaxConcurrency: 1001 }, /consumerMaxConcurrency must be an integer from 2 to 1000/],
   ])("rejects %o instead of silently deploying a default", (context, message) => {
     expect(() => config(context)).toThrow(message);
   });

@@ -65,7 +65,7 @@ describe("events queue", () => {
       FifoThroughputLimit: "perMessageGroupId",
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 24 * 3600,
-      VisibilityTimeout: 60,
+      VisibilityTimeout: 6 * 30, // asserted against the consumer's timeout in "consumer function"
       RedrivePolicy: { deadLetterTargetArn: getAtt(logicalId(stack.deadLetterQueue)), maxReceiveCount: 5 },
     });
     expect(props(logicalId(stack.deadLetterQueue))).toEqual({
@@ -195,11 +195,144 @@ describe.each(PROVIDER_IDS)("ingest function of %s", (provider) => {
   });
 });
 
+describe("verifications table", () => {
+  it("has the keys and GSI of lambdas/core/table.ts, on-demand, AWS-managed SSE, PITR, deletion protection, retained", () => {
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    const id = logicalId(stack.table);
+    // Exact: also proves no TableName (CloudFormation names it) and no provisioned throughput.
+    expect(props(id)).toEqual({
+      KeySchema: [
+        { AttributeName: "correlationId", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: "correlationId", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
+        { AttributeName: "subjectKey", AttributeType: "S" },
+        { AttributeName: "updatedAt", AttributeType: "S" },
+      ],
+      BillingMode: "PAY_PER_REQUEST",
+      // SSEEnabled without SSEType/KMSMasterKeyId: KMS with the AWS managed key aws/dynamodb.
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true, // default; -c tableDeletionProtection=false: test/infra/cdk-synth.test.ts
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "bySubject",
+          KeySchema: [
+            { AttributeName: "subjectKey", KeyType: "HASH" },
+            { AttributeName: "updatedAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+    });
+    expect(resources[id]).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  });
+
+  it("is outputs' VerificationsTableName and VerificationsTableArn", () => {
+    const id = logicalId(stack.table);
+    template.hasOutput("VerificationsTableName", { Value: { Ref: id } });
+    template.hasOutput("VerificationsTableArn", { Value: getAtt(id) });
+  });
+});
+
+describe("consumer function", () => {
+  const ids = () => {
+    const fn = stack.consumerFunction;
+    return {
+      fn: logicalId(fn),
+      role: logicalId(fn.role ?? fn),
+      logGroup: logicalId(fn.logGroup),
+      table: logicalId(stack.table),
+      queue: logicalId(stack.eventsQueue),
+    };
+  };
+
+  it("runs the bundled consumer handler for 30 s at most, with TABLE_NAME and nothing else of ours", () => {
+    const { fn, role, logGroup, table } = ids();
+    expect(props(fn)).toMatchObject({
+      Runtime: "nodejs22.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      Timeout: 30,
+      Role: getAtt(role),
+      LoggingConfig: { LogGroup: { Ref: logGroup } },
+    });
+    expect(props(fn)["Environment"]).toEqual({
+      Variables: {
+        NODE_OPTIONS: "--enable-source-maps",
+        POWERTOOLS_SERVICE_NAME: "kyc-consumer",
+        POWERTOOLS_LOG_LEVEL: "INFO",
+        TABLE_NAME: { Ref: table },
+      },
+    });
+    expect(resources[logGroup]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: "Retain" });
+  });
+
+  it("is fed by the events queue: batches of 10, partial batch responses, at most 5 concurrent", () => {
+    const { fn, queue } = ids();
+    const mappings = ofType("AWS::Lambda::EventSourceMapping");
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.[1].Properties).toEqual({
+      EventSourceArn: getAtt(queue),
+      FunctionName: { Ref: fn },
+      BatchSize: 10,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  it("leaves messages invisible for 6x its timeout, and the DLQ takes them after 5 receives", () => {
+    const { fn, queue } = ids();
+    const timeout = props(fn)["Timeout"];
+    expect(typeof timeout).toBe("number");
+    expect(props(queue)["VisibilityTimeout"]).toBe(6 * (timeout as number));
+    expect(props(queue)["RedrivePolicy"]).toMatchObject({ maxReceiveCount: 5 });
+  });
+
+  it("has its own role allowed exactly: write its logs, item actions on the table, consume the queue", () => {
+    const { role, logGroup, table, queue } = ids();
+    expect(props(role)).not.toHaveProperty("ManagedPolicyArns");
+    expect(props(role)).not.toHaveProperty("Policies");
+    const attached = ofType("AWS::IAM::Policy").filter(([, p]) =>
+      JSON.stringify(p.Properties["Roles"]).includes(`"${role}"`),
+    );
+    expect(attached).toHaveLength(1);
+    expect((attached[0]?.[1].Properties["PolicyDocument"] as { Statement: unknown }).Statement).toEqual([
+      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: getAtt(logGroup) },
+      {
+        Effect: "Allow",
+        // TransactWriteItems is authorized per item; no Scan, DeleteItem, batch actions or index ARN.
+        Action: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+        Resource: getAtt(table),
+      },
+      {
+        Effect: "Allow",
+        Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+        Resource: getAtt(queue),
+      },
+    ]);
+  });
+
+  it("is the only one allowed anything on the table or to receive from the queue", () => {
+    const { role, table } = ids();
+    for (const [, policy] of ofType("AWS::IAM::Policy")) {
+      if (JSON.stringify(policy.Properties["Roles"]).includes(`"${role}"`)) continue;
+      const document = JSON.stringify(policy.Properties["PolicyDocument"]);
+      expect(document).not.toContain(table);
+      expect(document).not.toContain("dynamodb:");
+      expect(document).not.toContain("sqs:ReceiveMessage");
+    }
+  });
+});
+
 describe("HTTP API", () => {
   it("has one route per provider and nothing else", () => {
     const keys = ofType("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties["RouteKey"]);
     expect(keys.sort()).toEqual(PROVIDER_IDS.map((p) => `POST /webhooks/${p}`).sort());
-    template.resourceCountIs("AWS::Lambda::Function", PROVIDER_IDS.length);
+    // One ingest function per provider, plus the consumer (which has no route).
+    template.resourceCountIs("AWS::Lambda::Function", PROVIDER_IDS.length + 1);
   });
 
   it("has a single auto-deployed $default stage with throttling and minimal JSON access logs", () => {

@@ -1,0 +1,57 @@
+import {
+  processPartialResponse,
+  SqsFifoPartialProcessorAsync,
+} from "@aws-lambda-powertools/batch";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { parseNormalizedEvent } from "../core/event-schema.js";
+import type { IngestLogger } from "../ingest/ingest.js";
+import type { VerificationStore } from "./store.js";
+
+export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * The consumer Lambda: applies each event of an SQS FIFO batch in order. A failed record is
+ * reported in `batchItemFailures` together with the records after it in the same message
+ * group (FIFO order); other groups of the batch carry on. Nothing is dropped: a failing record
+ * comes back after the visibility timeout and, after the receive limit, lands in the DLQ.
+ */
+export function createConsumerHandler(deps: { store: VerificationStore; logger: IngestLogger }): ConsumerHandler {
+  const { store, logger } = deps;
+  const processor = new SqsFifoPartialProcessorAsync();
+
+  async function handleRecord(record: SQSRecord): Promise<void> {
+    const event = parseNormalizedEvent(record.body);
+    const result = await store.apply(event);
+    logger.info("event processed", {
+      eventId: event.eventId,
+      correlationId: event.correlationId,
+      provider: event.provider,
+      providerEventType: event.providerEventType,
+      outcome: result.outcome,
+      redelivery: result.redelivery,
+      previousStatus: result.previousStatus,
+      status: result.status,
+    });
+  }
+
+  async function recordHandler(record: SQSRecord): Promise<void> {
+    try {
+      await handleRecord(record);
+    } catch (error) {
+      logger.error("event failed: it will be retried", {
+        messageId: record.messageId,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : typeof error,
+      });
+      throw error;
+    }
+  }
+
+  return (event, context) =>
+    processPartialResponse(event, recordHandler, processor, {
+      context,
+      skipGroupOnError: true,
+      // Report a fully failed batch item by item, like any other: Lambda then retries the records.
+      throwOnFullBatchFailure: false,
+    });
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from "node:crypto";
+import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { PROVIDER_IDS, type NormalizedEvent, type ProviderId } from "../../lambdas/core/event.js";
+import { dynamoStore, type VerificationStore } from "../../lambdas/consumer/store.js";
+import { fold } from "../../lambdas/consumer/transition.js";
+import { getVerification, listBySubject } from "../../lambdas/read/queries.js";
+import { freshTable } from "../support/dynamo.js";
+import { providerEvent, realisticSequence, scenarios, shuffledWithDuplicates } from "../support/scenarios.js";
+
+let documents: DynamoDBDocumentClient;
+let tableName: string;
+let store: VerificationStore;
+
+beforeAll(async () => {
+  const table = await freshTable();
+  documents = DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } });
+  tableName = table.tableName;
+  store = dynamoStore(documents, { tableName });
+});
+
+/** A session id no other test uses, in the provider's own format. */
+function newSession(provider: ProviderId): string {
+  return provider === "idngo" ? randomUUID().replaceAll("-", "").slice(0, 24) : randomUUID();
+}
+
+/** Re-keys scenario events onto a fresh verification, so every delivery order starts from nothing. */
+function rekey(events: readonly NormalizedEvent[], suffix: string): NormalizedEvent[] {
+  return events.map((e) => ({ ...e, correlationId: `${e.correlationId}-${suffix}`, eventId: `${e.eventId}-${suffix}` }));
+}
+
+async function applyAll(events: readonly NormalizedEvent[]): Promise<void> {
+  for (const event of events) await store.apply(event);
+}
+
+describe("the seven scenarios against DynamoDB Local", () => {
+  for (const scenario of scenarios()) {
+    it(scenario.name, async () => {
+      for (const delivery of scenario.deliveries) {
+        const events = rekey(delivery, randomUUID().slice(0, 8));
+        await applyAll(events);
+        const view = await getVerification(documents, tableName, events[0]?.correlationId ?? "");
+        expect(view?.status).toBe(scenario.expected);
+        expect(view?.history).toHaveLength(scenario.distinctEvents);
+        expect(new Set(view?.history.map((h) => h.eventId)).size).toBe(scenario.distinctEvents);
+      }
+    });
+  }
+
+  it("2. in detail: three deliveries, one transition, one history item, version 1", async () => {
+    const event = providerEvent("idngo", "submitted", 1, { sessionId: newSession("idngo") });
+    const results = [await store.apply(event), await store.apply(event), await store.apply(event)];
+    expect(results.map((r) => [r.outcome, r.redelivery])).toEqual([
+      ["applied", false],
+      ["duplicate", true],
+      ["duplicate", true],
+    ]);
+    const view = await getVerification(documents, tableName, event.correlationId);
+    expect(view).toMatchObject({ status: "submitted", version: 1 });
+    expect(view?.history.map((h) => h.outcome)).toEqual(["applied"]);
+  });
+
+  it("records every distinct event with its outcome and reason", async () => {
+    const sessionId = newSession("veriff");
+    const decision = providerEvent("veriff", "approved", 10, { sessionId });
+    const lateSubmitted = providerEvent("veriff", "submitted", 0, { sessionId });
+    await applyAll([decision, lateSubmitted]);
+    const view = await getVerification(documents, tableName, decision.correlationId);
+    expect(view?.history.map((h) => [h.eventId, h.outcome])).toEqual([
+      [decision.eventId, "applied"],
+      [lateSubmitted.eventId, "stale"],
+    ]);
+    expect(view?.history[1]?.reason).toContain("without a provider time");
+    expect(view).toMatchObject({ status: "approved", subject: { vendorData: "user-42" }, occurredAt: decision.occurredAt });
+  });
+});
+
+describe("concurrency", () => {
+  it("the same event delivered concurrently is applied exactly once", async () => {
+    const event = providerEvent("idbeyond", "approved", 1, { sessionId: newSession("idbeyond") });
+    const results = await Promise.all(Array.from({ length: 6 }, () => store.apply(event)));
+    expect(results.filter((r) => !r.redelivery)).toHaveLength(1);
+    const view = await getVerification(documents, tableName, event.correlationId);
+    expect(view).toMatchObject({ status: "approved", version: 1 });
+    expect(view?.history).toHaveLength(1);
+  });
+
+  it("different events of one verification applied concurrently end as in-order delivery", async () => {
+    const sequence = realisticSequence("idngo", newSession("idngo"));
+    // Generous retries: all events race for the same item at once.
+    const racing = dynamoStore(documents, { tableName, maxAttempts: 50 });
+    await Promise.all(sequence.map((event) => racing.apply(event)));
+    const view = await getVerification(documents, tableName, sequence[0]?.correlationId ?? "");
+    expect(view?.status).toBe(fold(sequence)?.status);
+    expect(view?.history).toHaveLength(sequence.length);
+    expect(view?.history.filter((h) => h.outcome === "applied").length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("property against DynamoDB Local: any permutation with duplicates ends as in-order delivery", () => {
+  for (const provider of PROVIDER_IDS) {
+    it(provider, async () => {
+      const template = realisticSequence(provider, newSession(provider));
+      const expected = fold(template);
+      await fc.assert(
+        fc.asyncProperty(shuffledWithDuplicates(template.map((_, i) => i)), async (order) => {
+          const events = rekey(template, randomUUID().slice(0, 8));
+          for (const i of order) {
+            const event = events[i];
+            if (event) await store.apply(event);
+          }
+          const view = await getVerification(documents, tableName, events[0]?.correlationId ?? "");
+          expect(view?.status).toBe(expected?.status);
+          expect(view?.occurredAt).toBe(expected?.occurredAt);
+          expect(view?.history).toHaveLength(template.length);
+        }),
+        { numRuns: 25 },
+      );
+    });
+  }
+});
+
+describe("subject index", () => {
+  it("lists every verification of one user across providers, newest first, paginated", async () => {
+    const user = `u-${randomUUID().slice(0, 8)}`; // NeuroVision clientKeys are at most 36 characters
+    const events = (["veriff", "idngo", "idbeyond", "neurovision"] as const).map((p) => ({
+      ...providerEvent(p, p === "veriff" ? "approved" : "submitted", 1, { sessionId: newSession(p), userKey: user }),
+    }));
+    await applyAll(events);
+    const first = await listBySubject(documents, tableName, user, { limit: 3 });
+    expect(first.items).toHaveLength(3);
+    expect(first.next).not.toBeNull();
+    const second = await listBySubject(documents, tableName, user, { limit: 3, cursor: first.next });
+    expect(second.items).toHaveLength(1);
+    expect([...first.items, ...second.items].map((v) => v.correlationId).sort()).toEqual(events.map((e) => e.correlationId).sort());
+    // History items are not in the index: only state items are listed.
+    const raw = await documents.send(
+      new QueryCommand({ TableName: tableName, IndexName: "bySubject", KeyConditionExpression: "subjectKey = :u", ExpressionAttributeValues: { ":u": user } }),
+    );
+    expect(raw.Items?.every((item) => item["sk"] === "STATE")).toBe(true);
+  });
+});
