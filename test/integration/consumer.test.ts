@@ -117,6 +117,21 @@ describe("consumer behind the local event source mapping", () => {
     expect(logger.lines.filter((l) => l.includes("event failed")).length).toBe(3);
   });
 
+  it("a message that is not a version-1 event is never dropped: it ends in the DLQ, other groups carry on", async () => {
+    const ok = providerEvent("idbeyond", "approved", 1, { sessionId: randomUUID() });
+    const { queueUrl, dlqUrl, poller, status } = await setup(() => false, 2);
+    await sqs.client.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"specVersion":"0"}', MessageGroupId: "junk", MessageDeduplicationId: "junk-1" }),
+    );
+    await send(queueUrl, ok);
+
+    await waitFor(() => queueEmpty(queueUrl), 20_000);
+    await poller.stop();
+
+    expect(await status(ok.correlationId)).toBe("approved");
+    expect(await drainBodies(dlqUrl)).toEqual([{ specVersion: "0" }]);
+  });
+
   it("a transient failure is retried after the visibility timeout and then applied, in group order", async () => {
     const s = "5cb744200a975a67ed10cccc";
     const first = providerEvent("idngo", "submitted", 1, { sessionId: s });
