@@ -9,7 +9,7 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { PIPELINE_SETTINGS } from "./settings.js";
+import { CONSUMER_TABLE_ACTIONS, PIPELINE_SETTINGS } from "./settings.js";
 
 /** The repository root (where package-lock.json is), independent of the working directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -100,22 +100,16 @@ export class KycFunction extends NodejsFunction {
   }
 
   /**
-   * Sets `envName` to the table's name and grants exactly the item actions of idempotent,
-   * conditional writes on the table itself (not its indexes): GetItem, Query, PutItem, UpdateItem,
-   * ConditionCheckItem. TransactWriteItems has no action of its own: it is authorized per item by
-   * these. Neither Scan, DeleteItem nor the batch actions (deliberately narrower than grantReadWriteData).
+   * Sets `envName` to the table's name and grants exactly what the consumer's store does on the
+   * table itself (not its indexes): GetItem (read the state), PutItem and ConditionCheckItem (the
+   * two halves of its TransactWriteItems, which has no action of its own). No Query, Scan,
+   * UpdateItem, DeleteItem or batch actions: deliberately narrower than grantReadWriteData.
    */
   allowWriteVerifications(table: ITable, envName = "TABLE_NAME"): this {
     this.addEnvironment(envName, table.tableName);
     this.addToRolePolicy(
       new PolicyStatement({
-        actions: [
-          "dynamodb:GetItem",
-          "dynamodb:Query",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-          "dynamodb:ConditionCheckItem",
-        ],
+        actions: [...CONSUMER_TABLE_ACTIONS],
         resources: [table.tableArn],
       }),
     );

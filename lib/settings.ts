@@ -15,3 +15,10 @@ export const PIPELINE_SETTINGS = {
 
 export const EVENTS_VISIBILITY_TIMEOUT_SECONDS =
   PIPELINE_SETTINGS.consumerTimeoutSeconds * PIPELINE_SETTINGS.visibilityTimeoutFactor;
+
+/**
+ * The consumer's IAM actions on the table, and nothing more: GetItem reads the state;
+ * TransactWriteItems (no action of its own) is authorized per item by PutItem and
+ * ConditionCheckItem. test/integration/store.test.ts checks the store needs no other.
+ */
+export const CONSUMER_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"] as const;

@@ -15,7 +15,8 @@ import { createConsumerHandler } from "../lambdas/consumer/consumer.js";
 import { dynamoStore } from "../lambdas/consumer/store.js";
 import { type Env, optionsFromEnv } from "../lambdas/ingest/config.js";
 import { sqsEnqueuer } from "../lambdas/ingest/enqueue.js";
-import { createIngestHandler, type IngestHandler, type IngestLogger, MAX_BODY_BYTES } from "../lambdas/ingest/ingest.js";
+import type { AppLogger } from "../lambdas/core/logger.js";
+import { createIngestHandler, type IngestHandler, MAX_BODY_BYTES } from "../lambdas/ingest/ingest.js";
 import { type HttpResult, responses } from "../lambdas/ingest/responses.js";
 import { parseSecretCsv, staticSource } from "../lambdas/ingest/secrets.js";
 import { PROVIDERS } from "../lambdas/providers/index.js";
@@ -59,7 +60,7 @@ export interface PipelineOptions {
   /** HTTP port on 127.0.0.1; 0 picks a free one. */
   readonly port: number;
   readonly env: Env;
-  readonly logger: IngestLogger;
+  readonly logger: AppLogger;
   /** Overrides for tests (the defaults are the stack's). */
   readonly visibilityTimeoutSeconds?: number;
   readonly pollWaitSeconds?: number;

@@ -4,7 +4,7 @@ import {
 } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { parseNormalizedEvent } from "../core/event-schema.js";
-import type { IngestLogger } from "../ingest/ingest.js";
+import type { AppLogger } from "../core/logger.js";
 import type { VerificationStore } from "./store.js";
 
 export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -15,7 +15,7 @@ export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQS
  * group (FIFO order); other groups of the batch carry on. Nothing is dropped: a failing record
  * comes back after the visibility timeout and, after the receive limit, lands in the DLQ.
  */
-export function createConsumerHandler(deps: { store: VerificationStore; logger: IngestLogger }): ConsumerHandler {
+export function createConsumerHandler(deps: { store: VerificationStore; logger: AppLogger }): ConsumerHandler {
   const { store, logger } = deps;
   const processor = new SqsFifoPartialProcessorAsync();
 

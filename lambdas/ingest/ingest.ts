@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { NormalizedEvent } from "../core/event.js";
+import type { AppLogger } from "../core/logger.js";
 import { InvalidPayload, type Provider, type ProviderOptions } from "../providers/types.js";
 import { type HttpResult, responses } from "./responses.js";
 import type { SecretSource } from "./secrets.js";
@@ -7,20 +8,13 @@ import type { SecretSource } from "./secrets.js";
 /** Largest accepted body, in bytes (SQS's classic message limit). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-/** What the ingest handler logs; Powertools' Logger satisfies it. Only ids and outcomes are passed. */
-export interface IngestLogger {
-  info(message: string, ...attributes: Record<string, unknown>[]): void;
-  warn(message: string, ...attributes: Record<string, unknown>[]): void;
-  error(message: string, ...attributes: Record<string, unknown>[]): void;
-}
-
 export interface IngestDeps {
   readonly provider: Provider;
   readonly options: ProviderOptions;
   readonly secrets: SecretSource;
   /** Resolves only once SQS has durably accepted the event. */
   readonly enqueue: (event: NormalizedEvent) => Promise<void>;
-  readonly logger: IngestLogger;
+  readonly logger: AppLogger;
   readonly now?: () => Date;
 }
 

@@ -304,7 +304,7 @@ describe("consumer function", () => {
       {
         Effect: "Allow",
         // TransactWriteItems is authorized per item; no Scan, DeleteItem, batch actions or index ARN.
-        Action: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+        Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
         Resource: getAtt(table),
       },
       {

@@ -11,7 +11,7 @@ import { getVerification } from "../../lambdas/read/queries.js";
 import { startPoller } from "../../local/poller.js";
 import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
 import { recordingLogger } from "../support/apigw.js";
-import { freshTable } from "../support/dynamo.js";
+import { dynamoEndpoint, freshTable } from "../support/dynamo.js";
 import { providerEvent } from "../support/scenarios.js";
 
 let sqs: LocalSqs;
@@ -77,7 +77,7 @@ async function queueEmpty(queueUrl: string): Promise<boolean> {
 
 async function setup(failures: (eventId: string) => boolean, maxReceiveCount: number) {
   const { client, tableName } = await freshTable();
-  const endpoint = String(await client.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`));
+  const endpoint = dynamoEndpoint();
   const name = `events-${randomUUID().slice(0, 8)}.fifo`;
   const { queueUrl, dlqUrl } = await createFifoQueueWithDlq(sqs.client, { name, visibilityTimeoutSeconds: 1, maxReceiveCount });
   const attrs = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +7,9 @@ import { PROVIDER_IDS, type NormalizedEvent, type ProviderId } from "../../lambd
 import { dynamoStore, type VerificationStore } from "../../lambdas/consumer/store.js";
 import { fold } from "../../lambdas/consumer/transition.js";
 import { getVerification, listBySubject } from "../../lambdas/read/queries.js";
-import { freshTable } from "../support/dynamo.js";
+import { CONSUMER_TABLE_ACTIONS } from "../../lib/settings.js";
+import { LOCAL_AWS } from "../../local/sqs.js";
+import { dynamoEndpoint, freshTable } from "../support/dynamo.js";
 import { providerEvent, realisticSequence, scenarios, shuffledWithDuplicates } from "../support/scenarios.js";
 
 let documents: DynamoDBDocumentClient;
@@ -139,5 +142,30 @@ describe("subject index", () => {
       new QueryCommand({ TableName: tableName, IndexName: "bySubject", KeyConditionExpression: "subjectKey = :u", ExpressionAttributeValues: { ":u": user } }),
     );
     expect(raw.Items?.every((item) => item["sk"] === "STATE")).toBe(true);
+  });
+});
+
+describe("least privilege", () => {
+  it("the store needs no DynamoDB action beyond the consumer role's grant", async () => {
+    const { tableName: table } = await freshTable();
+    const recording = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamoEndpoint() });
+    const actions = new Set<string>();
+    recording.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { TransactItems?: Record<string, unknown>[] };
+        if (context.commandName === "TransactWriteItemsCommand") {
+          // Authorized per item: Put → PutItem, ConditionCheck → ConditionCheckItem, Update → UpdateItem, Delete → DeleteItem.
+          for (const item of input.TransactItems ?? []) for (const kind of Object.keys(item)) actions.add(`dynamodb:${kind}Item`);
+        } else {
+          actions.add(`dynamodb:${String(context.commandName).replace(/Command$/, "")}`);
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "recordActions" },
+    );
+    const recorded = dynamoStore(DynamoDBDocumentClient.from(recording), { tableName: table });
+    const sequence = realisticSequence("idngo", newSession("idngo"));
+    for (const event of [...sequence, ...sequence]) await recorded.apply(event); // applied, stale, recorded and redeliveries
+    expect([...actions].sort()).toEqual([...CONSUMER_TABLE_ACTIONS].sort());
   });
 });

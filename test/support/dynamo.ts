@@ -6,9 +6,14 @@ import { LOCAL_AWS } from "../../local/sqs.js";
 
 let shared: DynamoDBClient | undefined;
 
+/** The endpoint of the run's DynamoDB Local, for tests that build their own client (e.g. with fault injection). */
+export function dynamoEndpoint(): string {
+  return inject("dynamoEndpoint");
+}
+
 /** One client per test file (worker) against the run's DynamoDB Local (test/global-setup.ts). */
 export function dynamoClient(): DynamoDBClient {
-  shared ??= new DynamoDBClient({ ...LOCAL_AWS, endpoint: inject("dynamoEndpoint") });
+  shared ??= new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamoEndpoint() });
   return shared;
 }
 
