@@ -5,10 +5,11 @@ import { PipelineStack } from "../lib/pipeline-stack.js";
 
 // Context (all optional): veriffLegacySignature, idngoAllowSha1, neurovisionKeyDerivation,
 // logRetentionDays, throttleRateLimit, throttleBurstLimit, tableDeletionProtection,
-// consumerMaxConcurrency; e.g. `npx cdk synth -c idngoAllowSha1=true`.
+// consumerMaxConcurrency, statusChangeConsumerRoleArns, verificationReaderRoleArns (comma-separated
+// role ARNs); e.g. `npx cdk synth -c idngoAllowSha1=true`.
 const app = new App();
 new PipelineStack(app, "KycWebhookPipeline", {
-  description: "KYC webhook pipeline: HTTP API -> per-provider Lambda -> SQS FIFO -> consumer -> DynamoDB",
+  description: "KYC webhook pipeline: HTTP API -> per-provider Lambda -> SQS FIFO -> consumer -> DynamoDB -> status-changes SQS FIFO; IAM read API",
   ...configFromContext(app.node),
 });
 // cdk-nag v3 is a policy validation plugin: unacknowledged errors fail the synth.

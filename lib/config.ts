@@ -6,6 +6,9 @@ import type { PipelineStackProps } from "./pipeline-stack.js";
 /** Every key derivation, spelled so that the compiler flags a value added to the union. */
 const KEY_DERIVATIONS: Record<NeurovisionKeyDerivation, true> = { sha256: true, "sha256-hex-prefix": true };
 
+/** An IAM role ARN with its account: `arn:<partition>:iam::<12 digits>:role/[path/]name`. */
+const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
 function isKeyDerivation(value: string): value is NeurovisionKeyDerivation {
   return Object.hasOwn(KEY_DERIVATIONS, value);
 }
@@ -31,6 +34,19 @@ export function configFromContext(node: Node): PipelineStackProps {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`context ${key} must be a positive number, got "${value}"`);
     return n;
+  };
+
+  /** A comma-separated string (`-c key=arn1,arn2`) or, in cdk.json, a JSON list of role ARNs. */
+  const roleArns = (key: string): string[] | undefined => {
+    const raw: unknown = node.tryGetContext(key);
+    if (raw === undefined || raw === null || raw === "") return undefined;
+    const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(",")).map((a) => a.trim()).filter((a) => a !== "");
+    for (const arn of list) {
+      if (!ROLE_ARN.test(arn)) {
+        throw new Error(`context ${key} must be a comma-separated list of IAM role ARNs (arn:aws:iam::<account>:role/<name>), got "${arn}"`);
+      }
+    }
+    return list.length === 0 ? undefined : [...new Set(list)];
   };
 
   const keyDerivation = read("neurovisionKeyDerivation");
@@ -59,5 +75,7 @@ export function configFromContext(node: Node): PipelineStackProps {
     throttle: { rateLimit: positiveNumber("throttleRateLimit"), burstLimit },
     tableDeletionProtection: flag("tableDeletionProtection"),
     consumerMaxConcurrency: maxConcurrency,
+    statusChangeConsumerRoleArns: roleArns("statusChangeConsumerRoleArns"),
+    verificationReaderRoleArns: roleArns("verificationReaderRoleArns"),
   };
 }

@@ -3,13 +3,25 @@ import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import {
+  Architecture,
+  type FilterCriteria,
+  type IEventSourceDlq,
+  Runtime,
+  StartingPosition,
+} from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { CONSUMER_TABLE_ACTIONS, PIPELINE_SETTINGS } from "./settings.js";
+import {
+  CONSUMER_TABLE_ACTIONS,
+  PIPELINE_SETTINGS,
+  READER_INDEX_ACTIONS,
+  READER_TABLE_ACTIONS,
+  SQS_POLLER_ACTIONS,
+} from "./settings.js";
 
 /** The repository root (where package-lock.json is), independent of the working directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -31,6 +43,25 @@ export interface KycFunctionProps
    * @default RemovalPolicy.RETAIN
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/** How `KycFunction.consumeStream` reads a table's DynamoDB stream. */
+export interface StreamConsumerOptions {
+  /** Records per invocation (1–10000). */
+  readonly batchSize: number;
+  /**
+   * Age after which a record that still fails is given up (sent to `onFailure`). At least 60 s;
+   * the stream itself keeps records for 24 hours.
+   */
+  readonly maxRecordAge: Duration;
+  /** Only records matching one of these patterns invoke the function (`FilterCriteria.filter`). */
+  readonly filters: ReadonlyArray<ReturnType<typeof FilterCriteria.filter>>;
+  /**
+   * Standard SQS queue that receives, for each batch given up, its shard and sequence-number
+   * range (not the records). Lambda's stream event sources accept a standard queue, an SNS topic
+   * or an S3 bucket as on-failure destination, not a FIFO queue.
+   */
+  readonly onFailure: IQueue;
 }
 
 /**
@@ -126,12 +157,7 @@ export class KycFunction extends NodejsFunction {
    * SQS event sources): see `consumerVisibilityTimeout`.
    */
   consumeFrom(queue: IQueue, options: { readonly batchSize: number; readonly maxConcurrency: number }): this {
-    this.addToRolePolicy(
-      new PolicyStatement({
-        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
-        resources: [queue.queueArn],
-      }),
-    );
+    this.addToRolePolicy(new PolicyStatement({ actions: [...SQS_POLLER_ACTIONS], resources: [queue.queueArn] }));
     queue.encryptionMasterKey?.grantDecrypt(this);
     // The mapping references the function, which depends on its role and that role's policy, so
     // CloudFormation creates the mapping only once the poller is allowed to read the queue.
@@ -141,6 +167,66 @@ export class KycFunction extends NodejsFunction {
       reportBatchItemFailures: true,
       maxConcurrency: options.maxConcurrency,
     });
+    return this;
+  }
+
+  /**
+   * Makes the function the consumer of the table's DynamoDB stream, one batch per shard at a time
+   * (records of one item stay in order), from the oldest record still in the stream, reporting
+   * partial batch failures (the stream record's SequenceNumber) and retrying without limit until
+   * `maxRecordAge`; a failing batch is bisected to isolate the failing record. Grants exactly what
+   * the mapping's poller uses: DescribeStream, GetRecords and GetShardIterator on the stream, and
+   * ListStreams (which has no resource-level permissions: `*` is the only resource it takes). The
+   * `onFailure` queue gets sqs:SendMessage, which is all Lambda needs to deliver there.
+   * Not `DynamoEventSource`: it grants the same through `grantStreamRead`, but its on-failure
+   * `SqsDlq` adds GetQueueAttributes and GetQueueUrl, which Lambda does not use.
+   */
+  consumeStream(table: ITable, options: StreamConsumerOptions): this {
+    const streamArn = table.tableStreamArn;
+    if (streamArn === undefined) throw new Error(`${table.node.path} has no stream: set its stream view type`);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+        resources: [streamArn],
+      }),
+    );
+    this.addToRolePolicy(new PolicyStatement({ actions: ["dynamodb:ListStreams"], resources: ["*"] }));
+    Validations.of(this.role ?? this).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Only dynamodb:ListStreams is on '*': the action has no resource-level permissions (the Service " +
+        "Authorization Reference lists no resource type for it), it returns stream ARNs only, and Lambda " +
+        "documents it for DynamoDB stream event sources. Every other statement names its resource.",
+    });
+    this.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [options.onFailure.queueArn] }));
+    // Grants are explicit above: this destination only names the queue.
+    const onFailure: IEventSourceDlq = { bind: () => ({ destination: options.onFailure.queueArn }) };
+    this.addEventSourceMapping(`From${table.node.id}Stream`, {
+      eventSourceArn: streamArn,
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: options.batchSize,
+      parallelizationFactor: 1,
+      reportBatchItemFailures: true,
+      bisectBatchOnError: true,
+      retryAttempts: -1, // infinite (CloudFormation's default too, written out on purpose)
+      maxRecordAge: options.maxRecordAge,
+      filters: [...options.filters],
+      onFailure,
+    });
+    return this;
+  }
+
+  /**
+   * Sets `envName` to the table's name and grants exactly what the read API does: GetItem (the
+   * state item) and Query (the history) on the table, and Query on `indexName` (a subject's
+   * verifications). No Scan, no BatchGetItem, no other index, nothing that writes.
+   */
+  allowReadVerifications(table: ITable, indexName: string, envName = "TABLE_NAME"): this {
+    this.addEnvironment(envName, table.tableName);
+    this.addToRolePolicy(new PolicyStatement({ actions: [...READER_TABLE_ACTIONS], resources: [table.tableArn] }));
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: [...READER_INDEX_ACTIONS], resources: [`${table.tableArn}/index/${indexName}`] }),
+    );
     return this;
   }
 

@@ -1,17 +1,50 @@
-import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import {
+  Arn,
+  ArnFormat,
+  Aws,
+  type CfnElement,
+  CfnOutput,
+  CfnRule,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  type StackProps,
+  Token,
+  TokenComparison,
+  Validations,
+} from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
-import { HttpApi, HttpMethod, LogGroupLogDestination, PayloadFormatVersion } from "aws-cdk-lib/aws-apigatewayv2";
+import {
+  HttpApi,
+  HttpMethod,
+  type HttpRoute,
+  type HttpStage,
+  LogGroupLogDestination,
+  PayloadFormatVersion,
+} from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from "aws-cdk-lib/aws-dynamodb";
+import { Grant, type IGrantable, Role } from "aws-cdk-lib/aws-iam";
+import { FilterCriteria, FilterRule } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import type { Construct } from "constructs";
+import { Construct } from "constructs";
 import { PROVIDER_IDS, type ProviderId } from "../lambdas/core/event.js";
 import { TABLE } from "../lambdas/core/table.js";
 import { DEFAULT_OPTIONS, type ProviderOptions } from "../lambdas/providers/types.js";
 import { KycFunction } from "./kyc-function.js";
-import { PIPELINE_SETTINGS } from "./settings.js";
+import { EVENTS_VISIBILITY_TIMEOUT_SECONDS, PIPELINE_SETTINGS, PUBLISHER_SETTINGS, SQS_POLLER_ACTIONS } from "./settings.js";
 
 export interface PipelineStackProps extends StackProps {
   /** Non-secret provider switches; an absent key is the safe default (`DEFAULT_OPTIONS`). */
@@ -27,6 +60,20 @@ export interface PipelineStackProps extends StackProps {
   readonly tableDeletionProtection?: boolean;
   /** Most concurrent consumer invocations the SQS event source may run (2–1000). @default 5 */
   readonly consumerMaxConcurrency?: number;
+  /** Principals allowed to consume `status-changes`: see `grantConsumeStatusChanges`. */
+  readonly statusChangeConsumers?: readonly IGrantable[];
+  /**
+   * IAM roles, by ARN, allowed to consume `status-changes`, in this account or another: the grant
+   * goes into the queue's policy (the stack does not own these roles, so it attaches nothing to them).
+   */
+  readonly statusChangeConsumerRoleArns?: readonly string[];
+  /** Principals allowed to call the read API: see `grantReadVerifications`. */
+  readonly verificationReaders?: readonly IGrantable[];
+  /**
+   * IAM roles, by ARN, allowed to call the read API. They must be in the deployment account: an
+   * HTTP API has no resource policy, so the grant is a policy attached to the role itself.
+   */
+  readonly verificationReaderRoleArns?: readonly string[];
 }
 
 /** Environment variables for the options a provider reads; providers without options get none. */
@@ -50,16 +97,53 @@ const ACCESS_LOG_FORMAT = {
   integrationErrorMessage: "$context.integrationErrorMessage",
 };
 
+/** The read API's routes (served by lambdas/read/handler.ts). */
+const READ_ROUTE_PATHS = ["/verifications", "/verifications/{correlationId}"] as const;
+
+/**
+ * A FIFO queue as the pipeline uses them (the producer sets group and deduplication ids;
+ * high-throughput FIFO; SSE-SQS; TLS only; 14 days) with its FIFO dead-letter queue after
+ * PIPELINE_SETTINGS.maxReceiveCount receives. The local twin is `createFifoQueueWithDlq`.
+ * Names are left to CloudFormation (fifo: true appends ".fifo"): consumers get the URL and ARN
+ * from the outputs, two stages can share an account, and a replacement can't collide.
+ */
+function fifoQueueWithDlq(scope: Construct, id: string, visibilityTimeout: Duration): { queue: Queue; dlq: Queue } {
+  const common = { fifo: true, encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) };
+  const dlq = new Queue(scope, `${id}Dlq`, common);
+  const queue = new Queue(scope, id, {
+    ...common,
+    contentBasedDeduplication: false,
+    deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+    fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+    visibilityTimeout,
+    deadLetterQueue: { queue: dlq, maxReceiveCount: PIPELINE_SETTINGS.maxReceiveCount },
+  });
+  return { queue, dlq };
+}
+
 const pascal = (id: string): string => id.charAt(0).toUpperCase() + id.slice(1);
+
 
 export class PipelineStack extends Stack {
   readonly eventsQueue: Queue;
   readonly deadLetterQueue: Queue;
   readonly table: Table;
   readonly consumerFunction: KycFunction;
+  /** FIFO queue of applied status changes, for downstream consumers. */
+  readonly statusChangesQueue: Queue;
+  readonly statusChangesDlq: Queue;
+  /** Standard queue: where the publisher's stream mapping reports batches it gave up. */
+  readonly publisherFailuresQueue: Queue;
+  readonly publisherFunction: KycFunction;
+  readonly readFunction: KycFunction;
   readonly api: HttpApi;
+  readonly apiStage: HttpStage;
+  /** `GET /verifications` and `GET /verifications/{correlationId}`, both IAM-authorized. */
+  readonly readRoutes: readonly HttpRoute[];
   readonly ingestFunctions: Readonly<Record<ProviderId, KycFunction>>;
   readonly webhookSecrets: Readonly<Record<ProviderId, Secret>>;
+  /** The API id as other stacks import it, once one of their principals was granted the read API. */
+  private apiIdImport: string | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
     super(scope, id, props);
@@ -85,6 +169,8 @@ export class PipelineStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.tableDeletionProtection ?? true,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Feeds the status-change publisher: old and new image, to tell a status change from any write.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: TABLE.subjectIndex.name,
@@ -102,28 +188,14 @@ export class PipelineStack extends Stack {
       logRetention,
     }).allowWriteVerifications(this.table);
 
-    // Queue names are left to CloudFormation (fifo: true appends ".fifo"): consumers get the URL
-    // and ARN from the outputs, two stages can share an account, and a replacement can't collide.
-    this.deadLetterQueue = new Queue(this, "VerificationEventsDlq", {
-      fifo: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.eventsQueue = new Queue(this, "VerificationEvents", {
-      fifo: true,
-      // The producer sets MessageDeduplicationId = eventId and MessageGroupId = correlationId.
-      contentBasedDeduplication: false,
-      deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
-      fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      // 6x the consumer's timeout (AWS's guidance for SQS event sources), so that a batch still
-      // being processed, or retried by the poller, does not become visible to another poller.
-      visibilityTimeout: this.consumerFunction.consumerVisibilityTimeout(),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: PIPELINE_SETTINGS.maxReceiveCount },
-    });
+    // The producer sets MessageDeduplicationId = eventId and MessageGroupId = correlationId.
+    // Visibility: 6x the consumer's timeout (AWS's guidance for SQS event sources), so that a batch
+    // still being processed, or retried by the poller, does not become visible to another poller.
+    ({ queue: this.eventsQueue, dlq: this.deadLetterQueue } = fifoQueueWithDlq(
+      this,
+      "VerificationEvents",
+      this.consumerFunction.consumerVisibilityTimeout(),
+    ));
 
     // Partial batch responses: a failed record fails only itself and what FIFO order requires.
     this.consumerFunction.consumeFrom(this.eventsQueue, {
@@ -131,15 +203,59 @@ export class PipelineStack extends Stack {
       maxConcurrency: props.consumerMaxConcurrency ?? 5,
     });
 
+    // Status changes for downstream consumers: one message per applied transition, in order per
+    // verification (group = correlationId), deduplicated by the publisher (dedup id = the transition).
+    // Visibility as the events queue: right for a Lambda consumer with a timeout up to 30 s (6x
+    // rule). A downstream consumer failing a message 5 times parks it in the DLQ (unblocking its group).
+    ({ queue: this.statusChangesQueue, dlq: this.statusChangesDlq } = fifoQueueWithDlq(
+      this,
+      "StatusChanges",
+      Duration.seconds(EVENTS_VISIBILITY_TIMEOUT_SECONDS),
+    ));
+    // Lambda's stream on-failure destination must be a standard queue (or SNS, S3), never FIFO.
+    this.publisherFailuresQueue = new Queue(this, "PublisherFailures", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.publisherFailuresQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is itself a dead-letter destination: the on-failure destination of the publisher's DynamoDB " +
+        "stream event source mapping (cdk-nag only recognizes queue redrive and function DeadLetterConfig). An " +
+        "operator reads it to replay; a DLQ behind it would only hide those records further.",
+    });
+
+    // The stream publisher: state items only (history items never change a status).
+    this.publisherFunction = new KycFunction(this, "Publisher", {
+      entry: "lambdas/publisher/handler.ts",
+      serviceName: "kyc-publisher",
+      description: "Publishes each applied status change from the table's stream to the status-changes queue",
+      timeout: Duration.seconds(PUBLISHER_SETTINGS.timeoutSeconds),
+      logRetention,
+    })
+      .allowSendTo(this.statusChangesQueue, "STATUS_CHANGES_QUEUE_URL")
+      .consumeStream(this.table, {
+        batchSize: PUBLISHER_SETTINGS.batchSize,
+        maxRecordAge: Duration.hours(PUBLISHER_SETTINGS.maxRecordAgeHours),
+        filters: [
+          FilterCriteria.filter({
+            dynamodb: { Keys: { [TABLE.sortKey]: { S: FilterRule.isEqual(TABLE.stateSortKey) } } },
+          }),
+        ],
+        onFailure: this.publisherFailuresQueue,
+      });
+
     this.api = new HttpApi(this, "WebhookApi", {
-      description: "KYC provider webhooks: POST /webhooks/{provider}",
+      description:
+        "KYC pipeline: POST /webhooks/{provider} (provider signatures), GET /verifications[/{correlationId}] (IAM)",
       createDefaultStage: false,
     });
     const accessLogs = new LogGroup(this, "WebhookApiAccessLogs", {
       retention: logRetention,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.api.addStage("DefaultStage", {
+    this.apiStage = this.api.addStage("DefaultStage", {
       stageName: "$default",
       autoDeploy: true,
       throttle: { rateLimit: props.throttle?.rateLimit ?? 50, burstLimit: props.throttle?.burstLimit ?? 100 },
@@ -210,6 +326,21 @@ export class PipelineStack extends Stack {
     this.ingestFunctions = functions as Record<ProviderId, KycFunction>;
     this.webhookSecrets = secrets as Record<ProviderId, Secret>;
 
+    // The read API, for integrators' services: SigV4-signed requests only, read-only on the table.
+    this.readFunction = new KycFunction(this, "Read", {
+      entry: "lambdas/read/handler.ts",
+      serviceName: "kyc-read",
+      description: "Read API: GET /verifications/{correlationId} and GET /verifications?subject=",
+      logRetention,
+    }).allowReadVerifications(this.table, TABLE.subjectIndex.name);
+    const readIntegration = new HttpLambdaIntegration("ReadIntegration", this.readFunction, {
+      payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+    });
+    const iamAuthorizer = new HttpIamAuthorizer();
+    this.readRoutes = READ_ROUTE_PATHS.flatMap((path) =>
+      this.api.addRoutes({ path, methods: [HttpMethod.GET], integration: readIntegration, authorizer: iamAuthorizer }),
+    );
+
     new CfnOutput(this, "EventsQueueUrl", { value: this.eventsQueue.queueUrl });
     new CfnOutput(this, "EventsQueueArn", { value: this.eventsQueue.queueArn });
     new CfnOutput(this, "EventsDlqUrl", { value: this.deadLetterQueue.queueUrl });
@@ -218,5 +349,115 @@ export class PipelineStack extends Stack {
       value: this.table.tableName,
     });
     new CfnOutput(this, "VerificationsTableArn", { value: this.table.tableArn });
+    new CfnOutput(this, "StatusChangesQueueUrl", {
+      description: "SQS FIFO queue with one message per applied status change (consumers: grantConsumeStatusChanges)",
+      value: this.statusChangesQueue.queueUrl,
+    });
+    new CfnOutput(this, "StatusChangesQueueArn", { value: this.statusChangesQueue.queueArn });
+    new CfnOutput(this, "StatusChangesDlqUrl", {
+      description: "Status changes a downstream consumer failed 5 times",
+      value: this.statusChangesDlq.queueUrl,
+    });
+    new CfnOutput(this, "PublisherFailuresQueueUrl", {
+      description: "Stream batches the publisher gave up (shard and sequence numbers, to replay)",
+      value: this.publisherFailuresQueue.queueUrl,
+    });
+    new CfnOutput(this, "ReadApiBaseUrl", {
+      description: "Read API (SigV4, execute-api:Invoke): GET <url>/{correlationId}, GET <url>?subject=",
+      value: `${this.api.apiEndpoint}/verifications`,
+    });
+
+    for (const grantee of props.statusChangeConsumers ?? []) this.grantConsumeStatusChanges(grantee);
+    for (const grantee of props.verificationReaders ?? []) this.grantReadVerifications(grantee);
+    // By ARN: consumers through the queue policy, so the role may be in any account and is not modified.
+    props.statusChangeConsumerRoleArns?.forEach((arn, i) => {
+      this.grantConsumeStatusChanges(
+        Role.fromRoleArn(this, `StatusChangeConsumerRole${i}`, arn, { mutable: false, addGrantsToResources: true }),
+      );
+    });
+    // Readers need a policy on the role itself, so only roles of the deployment account will do.
+    const readerAccounts = new Set<string>();
+    props.verificationReaderRoleArns?.forEach((arn, i) => {
+      readerAccounts.add(Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).account ?? "");
+      this.grantReadVerifications(Role.fromRoleArn(this, `VerificationReaderRole${i}`, arn));
+    });
+    if (readerAccounts.size > 0 && Token.isUnresolved(this.account)) {
+      // Environment-agnostic stack: the account is known only at deploy time, so check it then,
+      // before a policy is attached to a same-named role of the wrong account.
+      new CfnRule(this, "VerificationReadersInThisAccount", {
+        assertions: [...readerAccounts].map((account) => ({
+          assert: Fn.conditionEquals(Aws.ACCOUNT_ID, account),
+          assertDescription: `verificationReaderRoleArns: the roles must be in the deployment account (${account})`,
+        })),
+      });
+    }
+  }
+
+  /**
+   * Allows `grantee` to consume `status-changes`, exactly: sqs:ReceiveMessage, sqs:DeleteMessage,
+   * sqs:ChangeMessageVisibility, sqs:GetQueueAttributes on that queue (what Lambda's SQS event source
+   * and any SQS poller need; SSE-SQS needs no KMS permission). A principal of this account gets an
+   * identity policy; one of another account (or an imported role that is not mutable) gets a
+   * statement in the queue's policy instead.
+   */
+  grantConsumeStatusChanges(grantee: IGrantable): Grant {
+    return Grant.addToPrincipalOrResource({
+      grantee,
+      actions: [...SQS_POLLER_ACTIONS],
+      resourceArns: [this.statusChangesQueue.queueArn],
+      resource: this.statusChangesQueue,
+    });
+  }
+
+  /**
+   * Allows `grantee` to call the read API, exactly: execute-api:Invoke on `GET /verifications` and
+   * `GET /verifications/*` (the `{correlationId}` route) of this API's `$default` stage, nothing
+   * else (not the webhooks). HTTP APIs have no resource policy, so this is an identity policy: the
+   * grantee must be a role, user or group of the deployment account (throws otherwise). A grantee
+   * in another stack of the app gets the policy in its own stack, which then depends on this one.
+   */
+  grantReadVerifications(grantee: IGrantable): Grant {
+    const principal = grantee.grantPrincipal;
+    const account = principal.principalAccount;
+    if (account !== undefined && Token.compareStrings(account, this.account) === TokenComparison.DIFFERENT) {
+      throw new Error(
+        `grantReadVerifications: ${principal.toString()} is of account ${account}, not ${this.account}; an HTTP API ` +
+          "has no resource policy, so grant a role of this account and let the other account assume it",
+      );
+    }
+    const home = Construct.isConstruct(principal) ? Stack.of(principal) : this;
+    let apiId = this.api.apiId;
+    // How cdk-nag prints the API id in the grantee's policy: a Ref here, an import elsewhere. The
+    // import has a name of ours (not CDK's generated one) so that the acknowledgement can name it.
+    let apiIdInFinding = `<${this.getLogicalId(this.api.node.defaultChild as CfnElement)}>`;
+    if (home !== this) {
+      apiIdInFinding = `${this.stackName}:ReadApiId`;
+      this.apiIdImport ??= this.exportValue(this.api.apiId, { name: apiIdInFinding });
+      apiId = this.apiIdImport;
+      home.addStackDependency(this, "grantReadVerifications imports the read API's id");
+    }
+    const stage = this.apiStage.stageName;
+    const routeArn = (path: string): string =>
+      home.formatArn({
+        service: "execute-api",
+        resource: apiId,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        resourceName: `${stage}/${HttpMethod.GET}${path}`,
+      });
+    const grant = Grant.addToPrincipal({
+      grantee,
+      actions: ["execute-api:Invoke"],
+      resourceArns: [routeArn("/verifications"), routeArn("/verifications/*")],
+    });
+    grant.assertSuccess(); // e.g. a service principal, which takes no identity policy
+    if (Construct.isConstruct(principal)) {
+      Validations.of(principal).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${apiIdInFinding}/${stage}/GET/verifications/*]`,
+        reason:
+          "The '*' stands for the {correlationId} path parameter of the one route GET /verifications/{correlationId} " +
+          "of this stage: IAM cannot name a route with a path parameter otherwise.",
+      });
+    }
+    return grant;
   }
 }

@@ -94,6 +94,8 @@ export function verificationsTableInput(tableName: string = TABLE.name): CreateT
         Projection: { ProjectionType: "ALL" },
       },
     ],
+    // Feeds the status-change publisher, as in the stack.
+    StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" },
   };
 }
 

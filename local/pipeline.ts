@@ -13,18 +13,21 @@ import { isProviderId, PROVIDER_IDS, type ProviderId } from "../lambdas/core/eve
 import { TABLE } from "../lambdas/core/table.js";
 import { createConsumerHandler } from "../lambdas/consumer/consumer.js";
 import { dynamoStore } from "../lambdas/consumer/store.js";
-import { type Env, optionsFromEnv } from "../lambdas/ingest/config.js";
+import type { Env } from "../lambdas/core/config.js";
+import { optionsFromEnv } from "../lambdas/ingest/config.js";
 import { sqsEnqueuer } from "../lambdas/ingest/enqueue.js";
 import type { AppLogger } from "../lambdas/core/logger.js";
 import { createIngestHandler, type IngestHandler, MAX_BODY_BYTES } from "../lambdas/ingest/ingest.js";
 import { type HttpResult, responses } from "../lambdas/ingest/responses.js";
 import { parseSecretCsv, staticSource } from "../lambdas/ingest/secrets.js";
 import { PROVIDERS } from "../lambdas/providers/index.js";
+import { createPublisherHandler } from "../lambdas/publisher/publisher.js";
 import { createReadHandler } from "../lambdas/read/read.js";
-import { EVENTS_VISIBILITY_TIMEOUT_SECONDS, PIPELINE_SETTINGS } from "../lib/settings.js";
+import { EVENTS_VISIBILITY_TIMEOUT_SECONDS, PIPELINE_SETTINGS, PUBLISHER_SETTINGS } from "../lib/settings.js";
 import { createVerificationsTable, type LocalDynamoDb, startDynamoDbLocal } from "./dynamodb.js";
 import { type Poller, startPoller } from "./poller.js";
 import { createFifoQueueWithDlq, type LocalSqs, startLocalSqs } from "./sqs.js";
+import { startStreamPoller } from "./stream-poller.js";
 
 /** Environment variable holding each provider's comma-separated secret list. */
 export const SECRET_ENV: Readonly<Record<ProviderId, string>> = {
@@ -33,6 +36,17 @@ export const SECRET_ENV: Readonly<Record<ProviderId, string>> = {
   idbeyond: "IDBEYOND_WEBHOOK_SECRET",
   neurovision: "NEUROVISION_WEBHOOK_SECRET",
 };
+
+/** The status-changes queue's name in the local SQS server. */
+export const STATUS_CHANGES_QUEUE_NAME = "status-changes.fifo";
+
+/** The local SQS server's port: $SQS_PORT, else the HTTP port + 1 (3001 by default). */
+export function localSqsPort(env: Env): number {
+  const raw = env["SQS_PORT"];
+  if (raw !== undefined && raw !== "") return Number(raw);
+  const http = Number(env["PORT"] ?? 3000);
+  return http === 0 ? 0 : http + 1;
+}
 
 /** Local-only defaults, printed at start; never use them in a deployment. */
 export const DEFAULT_SECRETS: Readonly<Record<ProviderId, string>> = {
@@ -59,6 +73,8 @@ export function secretsFromEnv(env: Env): Readonly<Record<ProviderId, SecretConf
 export interface PipelineOptions {
   /** HTTP port on 127.0.0.1; 0 picks a free one. */
   readonly port: number;
+  /** Port of the local SQS server (status-changes queue for your own consumers); 0 picks a free one. */
+  readonly sqsPort: number;
   readonly env: Env;
   readonly logger: AppLogger;
   /** Overrides for tests (the defaults are the stack's). */
@@ -72,6 +88,7 @@ export interface LocalPipeline {
   readonly sqsEndpoint: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
+  readonly statusChangesQueueUrl: string;
   readonly secrets: Readonly<Record<ProviderId, SecretConfig>>;
   stop(): Promise<void>;
 }
@@ -151,13 +168,19 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
   try {
     const dynamo: LocalDynamoDb = await startDynamoDbLocal();
     stack.push(() => dynamo.stop());
-    const sqs: LocalSqs = await startLocalSqs();
+    const sqs: LocalSqs = await startLocalSqs(options.sqsPort);
     stack.push(() => sqs.close());
 
     await createVerificationsTable(dynamo.client, TABLE.name);
     const { queueUrl, dlqUrl } = await createFifoQueueWithDlq(sqs.client, {
       name: "verification-events.fifo",
       visibilityTimeoutSeconds,
+      maxReceiveCount: PIPELINE_SETTINGS.maxReceiveCount,
+    });
+    // Same names as the stack's queues would have, so local consumers look them up by name.
+    const statusChanges = await createFifoQueueWithDlq(sqs.client, {
+      name: STATUS_CHANGES_QUEUE_NAME,
+      visibilityTimeoutSeconds: EVENTS_VISIBILITY_TIMEOUT_SECONDS,
       maxReceiveCount: PIPELINE_SETTINGS.maxReceiveCount,
     });
     const queueArn =
@@ -184,6 +207,17 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
       onError: (error) => logger.error("poller error", { error: error instanceof Error ? error.message : String(error) }),
     });
     stack.push(() => poller.stop());
+
+    // The table's stream feeds the status-change publisher, as Lambda's stream event source does.
+    const streamPoller = await startStreamPoller({
+      dynamo: dynamo.client,
+      endpoint: dynamo.endpoint,
+      tableName: TABLE.name,
+      handler: createPublisherHandler({ sqs: sqs.client, queueUrl: statusChanges.queueUrl, logger }),
+      batchSize: PUBLISHER_SETTINGS.batchSize,
+      onError: (error) => logger.error("stream poller error", { error: error instanceof Error ? error.message : String(error) }),
+    });
+    stack.push(() => streamPoller.stop());
 
     async function health(): Promise<HttpResult> {
       try {
@@ -242,6 +276,7 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
       sqsEndpoint: sqs.endpoint,
       queueUrl,
       dlqUrl,
+      statusChangesQueueUrl: statusChanges.queueUrl,
       secrets,
       stop: stopAll,
     };

@@ -3,7 +3,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { PROVIDER_IDS } from "../lambdas/core/event.js";
-import { SECRET_ENV, startPipeline } from "./pipeline.js";
+import { localSqsPort, SECRET_ENV, startPipeline } from "./pipeline.js";
 
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
 
@@ -18,7 +18,7 @@ const logger = new Logger({ serviceName: "kyc-local" });
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 try {
   console.log("Starting DynamoDB Local and the local SQS server…");
-  pipeline = await startPipeline({ port, env: process.env, logger });
+  pipeline = await startPipeline({ port, sqsPort: localSqsPort(process.env), env: process.env, logger });
 } catch (error) {
   // E.g. Java missing or too old for DynamoDB Local, or the port in use: say it plainly.
   console.error(`\nThe local pipeline could not start: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -33,6 +33,10 @@ const lines = [
   "  GET  /verifications/{id}          one verification with its history",
   "  GET  /verifications?subject={key} every verification of one of your users",
   "  GET  /health",
+  "",
+  `Status changes (SQS FIFO, for your own consumers): ${pipeline.statusChangesQueueUrl}`,
+  `  with any SQS client: AWS_ENDPOINT_URL_SQS=${pipeline.sqsEndpoint} (region us-east-1, any credentials)`,
+  "  or: npm run changes",
   "",
   "Webhook secrets:",
   ...PROVIDER_IDS.map((id) => {

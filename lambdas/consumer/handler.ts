@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { required } from "../ingest/config.js";
+import { required } from "../core/config.js";
 import { createConsumerHandler } from "./consumer.js";
 import { dynamoStore } from "./store.js";
 

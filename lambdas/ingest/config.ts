@@ -1,12 +1,6 @@
 import { isProviderId, type ProviderId } from "../core/event.js";
+import { ConfigError, type Env, required } from "../core/config.js";
 import { DEFAULT_OPTIONS, type NeurovisionKeyDerivation, type ProviderOptions } from "../providers/types.js";
-
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** A configuration mistake: thrown at cold start, so a broken deployment fails loudly, not per request. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
 
 function flag(env: Env, name: string, fallback: boolean): boolean {
   const value = env[name]?.trim().toLowerCase();
@@ -30,12 +24,6 @@ export function optionsFromEnv(env: Env): ProviderOptions {
     idngoAllowSha1: flag(env, "IDNGO_ALLOW_SHA1", DEFAULT_OPTIONS.idngoAllowSha1),
     neurovisionKeyDerivation: keyDerivation(env),
   };
-}
-
-export function required(env: Env, name: string): string {
-  const value = env[name];
-  if (value === undefined || value.trim() === "") throw new ConfigError(`${name} is not set`);
-  return value;
 }
 
 export function providerIdFromEnv(env: Env): ProviderId {

@@ -1,7 +1,8 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSqsClient } from "../core/clients.js";
 import { PROVIDERS } from "../providers/index.js";
-import { optionsFromEnv, providerIdFromEnv, required, secretsMaxAge } from "./config.js";
+import { required } from "../core/config.js";
+import { optionsFromEnv, providerIdFromEnv, secretsMaxAge } from "./config.js";
 import { sqsEnqueuer } from "./enqueue.js";
 import { createIngestHandler } from "./ingest.js";
 import { parseSecretCsv, secretsManagerSource, staticSource } from "./secrets.js";

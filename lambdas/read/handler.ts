@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { required } from "../ingest/config.js";
+import { required } from "../core/config.js";
 import { createReadHandler } from "./read.js";
 
 // Once per container. The endpoint follows AWS_ENDPOINT_URL_DYNAMODB when set.

@@ -21,7 +21,12 @@ export function createReadHandler(deps: { documents: DynamoDBDocumentClient; tab
     if (segments[0] !== "verifications" || segments.length > 2) return json(404, { error: "not found" });
 
     if (segments.length === 2) {
-      const correlationId = decodeURIComponent(segments[1] ?? "");
+      let correlationId: string;
+      try {
+        correlationId = decodeURIComponent(segments[1] ?? "");
+      } catch {
+        return json(400, { error: "the verification id is not validly URL-encoded" });
+      }
       const view = await getVerification(documents, tableName, correlationId);
       return view ? json(200, view) : json(404, { error: "verification not found" });
     }

@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDER_IDS, type ProviderId, type Status } from "../../lambdas/core/event.js";
 import { type LocalPipeline, startPipeline } from "../../local/pipeline.js";
 import { sampleSessionId, sampleWebhook } from "../../local/samples.js";
+import { LOCAL_AWS } from "../../local/sqs.js";
+import type { StatusChange } from "../../lambdas/publisher/change.js";
 import { recordingLogger } from "../support/apigw.js";
 
 const SECRETS: Record<ProviderId, string> = {
@@ -26,6 +29,7 @@ const logger = recordingLogger();
 beforeAll(async () => {
   pipeline = await startPipeline({
     port: 0,
+    sqsPort: 0,
     env: {
       // Rotation: the second secret in each list is the one the "provider" signs with.
       VERIFF_WEBHOOK_SECRET: `old-veriff,${SECRETS.veriff}`,
@@ -127,5 +131,76 @@ describe("local pipeline end to end: HTTP → SQS → consumer → DynamoDB Loca
     const logged = logger.lines.join("\n");
     expect(logged.length).toBeGreaterThan(0);
     expect(logged).not.toMatch(/SAMPLE|PERSON|1900-01-01|192\.0\.2\.1|Sample private comment|Sample rationale/);
+  });
+});
+
+describe("status changes through the local pipeline", () => {
+  /** Reads (and deletes, as a consumer would) the status-changes queue until `done` holds or 20 s pass. */
+  async function consumeChanges(done: (changes: StatusChange[]) => boolean): Promise<StatusChange[]> {
+    const client = new SQSClient({ ...LOCAL_AWS, endpoint: pipeline.sqsEndpoint });
+    const changes: StatusChange[] = [];
+    const deadline = Date.now() + 20_000;
+    while (!done(changes) && Date.now() < deadline) {
+      const r = await client.send(new ReceiveMessageCommand({ QueueUrl: pipeline.statusChangesQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      const messages = r.Messages ?? [];
+      changes.push(...messages.map((m) => JSON.parse(m.Body ?? "{}") as StatusChange));
+      if (messages.length > 0) {
+        await client.send(new DeleteMessageBatchCommand({ QueueUrl: pipeline.statusChangesQueueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })) }));
+      }
+    }
+    // Then make sure nothing else comes for a while.
+    const late = await client.send(new ReceiveMessageCommand({ QueueUrl: pipeline.statusChangesQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
+    changes.push(...(late.Messages ?? []).map((m) => JSON.parse(m.Body ?? "{}") as StatusChange));
+    client.destroy();
+    return changes;
+  }
+
+  it("duplicates and out-of-order deliveries produce exactly the expected changes, in order, once each", async () => {
+    const t0 = Date.now() - 3_600_000;
+    const at = (minutes: number) => new Date(t0 + minutes * 60_000);
+
+    const idngo = sampleSessionId("idngo");
+    const sign = (status: Status, minute: number, deliveryId: string) =>
+      sampleWebhook("idngo", status, SECRETS.idngo, { sessionId: idngo, userKey: "u-changes", occurredAt: at(minute), deliveryId });
+    const submitted = sign("submitted", 1, "req-submitted");
+    const inReview = sign("in_review", 2, "req-in-review");
+    const idngoDeliveries = [
+      submitted,
+      sign("created", 0, "req-created"), // late: older than submitted
+      submitted, // redelivery
+      inReview,
+      sign("approved", 4, "req-approved"),
+      inReview, // redelivery after the decision
+      sign("on_hold", 3, "req-on-hold"), // late: older than the decision
+    ];
+
+    const veriff = sampleSessionId("veriff");
+    const veriffDeliveries = [
+      sampleWebhook("veriff", "approved", SECRETS.veriff, { sessionId: veriff, userKey: "u-changes", occurredAt: at(10) }),
+      sampleWebhook("veriff", "submitted", SECRETS.veriff, { sessionId: veriff, userKey: "u-changes", occurredAt: at(5) }), // untimed, after the decision
+      sampleWebhook("veriff", "started", SECRETS.veriff, { sessionId: veriff, userKey: "u-changes", occurredAt: at(4) }),
+    ];
+
+    for (const request of idngoDeliveries) expect((await post("idngo", request)).status).toBe(202);
+    for (const request of veriffDeliveries) expect((await post("veriff", request)).status).toBe(202);
+
+    const expected = {
+      [`idngo:${idngo}`]: [
+        [null, "submitted"],
+        ["submitted", "in_review"],
+        ["in_review", "approved"],
+      ],
+      [`veriff:${veriff}`]: [[null, "approved"]],
+    };
+    // The queue also carries the changes of the tests above: look at this test's verifications only.
+    const ours = (c: StatusChange) => c.correlationId in expected;
+    const changes = (await consumeChanges((c) => c.filter(ours).length >= 4)).filter(ours);
+    for (const [correlationId, transitions] of Object.entries(expected)) {
+      const mine = changes.filter((c) => c.correlationId === correlationId);
+      expect(mine.map((c) => [c.previousStatus, c.status])).toEqual(transitions);
+      expect(new Set(mine.map((c) => c.eventId)).size).toBe(transitions.length);
+    }
+    expect(changes).toHaveLength(4);
+    expect(JSON.stringify(changes)).not.toMatch(/SAMPLE|PERSON|192\.0\.2\.1|Sample private comment/);
   });
 });

@@ -11,6 +11,8 @@ interface Resource {
   readonly Properties: Record<string, unknown>;
 }
 
+const PARTNER_CONSUMER = "arn:aws:iam::222222222222:role/partner/status-consumer";
+const REPORTING_READER = "arn:aws:iam::111111111111:role/reporting";
 const BANNER = "import { createRequire } from 'module';const require = createRequire(import.meta.url);";
 
 let outdir: string;
@@ -27,6 +29,8 @@ beforeAll(async () => {
     "idngoAllowSha1=true",
     "tableDeletionProtection=false",
     "consumerMaxConcurrency=20",
+    `statusChangeConsumerRoleArns=${PARTNER_CONSUMER}`,
+    `verificationReaderRoleArns=${REPORTING_READER}`,
   ];
   for (const c of context) args.push("-c", c);
   run = await new Promise((resolve, reject) => {
@@ -54,12 +58,15 @@ describe("npx cdk synth (offline)", () => {
     expect(run.code, run.output).toBe(0);
   });
 
-  it("synthesizes the four webhook routes, honouring the -c context", () => {
+  it("synthesizes the four webhook routes and the two read routes, honouring the -c context", () => {
     const routeKeys = resources.filter((r) => r.Type === "AWS::ApiGatewayV2::Route").map((r) => r.Properties["RouteKey"]);
-    expect(routeKeys.sort()).toEqual(PROVIDER_IDS.map((p) => `POST /webhooks/${p}`).sort());
+    expect(routeKeys.sort()).toEqual(
+      [...PROVIDER_IDS.map((p) => `POST /webhooks/${p}`), "GET /verifications", "GET /verifications/{correlationId}"].sort(),
+    );
     const retention = resources.filter((r) => r.Type === "AWS::Logs::LogGroup").map((r) => r.Properties["RetentionInDays"]);
-    // One per ingest function, the consumer's and the access log group.
-    expect(retention).toEqual(Array(PROVIDER_IDS.length + 2).fill(90));
+    // One per ingest function, the consumer's, the publisher's, the read function's and the access log group.
+    expect(retention).toEqual(Array(PROVIDER_IDS.length + 4).fill(90));
+    expect(resources.filter((r) => r.Type === "AWS::Lambda::Function")).toHaveLength(PROVIDER_IDS.length + 3);
     const stage = resources.find((r) => r.Type === "AWS::ApiGatewayV2::Stage");
     expect(stage?.Properties["DefaultRouteSettings"]).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 200 });
     const env = Object.assign(
@@ -80,17 +87,30 @@ describe("npx cdk synth (offline)", () => {
     expect(tables).toHaveLength(1);
     expect(tables[0]?.Properties["DeletionProtectionEnabled"]).toBe(false);
     expect(tables[0]).toMatchObject({ DeletionPolicy: "Retain" });
-    const mapping = resources.find((r) => r.Type === "AWS::Lambda::EventSourceMapping");
-    expect(mapping?.Properties["ScalingConfig"]).toEqual({ MaximumConcurrency: 20 });
+    const mappings = resources.filter((r) => r.Type === "AWS::Lambda::EventSourceMapping");
+    expect(mappings).toHaveLength(2); // the consumer's (SQS) and the publisher's (DynamoDB stream)
+    const sqsMapping = mappings.find((r) => r.Properties["ScalingConfig"] !== undefined);
+    expect(sqsMapping?.Properties["ScalingConfig"]).toEqual({ MaximumConcurrency: 20 });
   });
 
   it("bundles the handlers locally into an ESM index.mjs with the createRequire banner and a source map", () => {
     const assets = readdirSync(outdir).filter((name) => name.startsWith("asset."));
-    expect(assets).toHaveLength(2); // the four ingest functions share one bundle; the consumer has its own
+    // The four ingest functions share one bundle; the consumer, the publisher and the read function have their own.
+    expect(assets).toHaveLength(4);
     for (const asset of assets) {
       expect(readFileSync(join(outdir, asset, "index.mjs"), "utf8").startsWith(BANNER)).toBe(true);
       expect(existsSync(join(outdir, asset, "index.mjs.map"))).toBe(true);
     }
+  });
+
+  it("grants the context's consumer role through the queue policy and the reader role by a policy on it", () => {
+    const queuePolicies = resources.filter((r) => r.Type === "AWS::SQS::QueuePolicy").map((r) => JSON.stringify(r.Properties));
+    expect(queuePolicies.filter((p) => p.includes(`{"AWS":"${PARTNER_CONSUMER}"}`))).toHaveLength(1);
+    const readerPolicies = resources.filter(
+      (r) => r.Type === "AWS::IAM::Policy" && JSON.stringify(r.Properties["Roles"]) === JSON.stringify(["reporting"]),
+    );
+    expect(readerPolicies).toHaveLength(1);
+    expect(JSON.stringify(readerPolicies[0]?.Properties)).toContain('"execute-api:Invoke"');
   });
 
   it("passes cdk-nag: the validation report has no finding", () => {

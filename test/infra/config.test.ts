@@ -12,6 +12,8 @@ describe("configFromContext", () => {
       throttle: { rateLimit: undefined, burstLimit: undefined },
       tableDeletionProtection: undefined,
       consumerMaxConcurrency: undefined,
+      statusChangeConsumerRoleArns: undefined,
+      verificationReaderRoleArns: undefined,
     });
   });
 
@@ -26,6 +28,8 @@ describe("configFromContext", () => {
         throttleBurstLimit: 40,
         tableDeletionProtection: "false",
         consumerMaxConcurrency: "20",
+        statusChangeConsumerRoleArns: " arn:aws:iam::222222222222:role/partner/consumer, arn:aws:iam::111111111111:role/svc ,",
+        verificationReaderRoleArns: ["arn:aws-us-gov:iam::111111111111:role/reporting", "arn:aws-us-gov:iam::111111111111:role/reporting"],
       }),
     ).toEqual({
       providerOptions: { veriffLegacySignature: true, idngoAllowSha1: false, neurovisionKeyDerivation: "sha256-hex-prefix" },
@@ -33,6 +37,8 @@ describe("configFromContext", () => {
       throttle: { rateLimit: 12.5, burstLimit: 40 },
       tableDeletionProtection: false,
       consumerMaxConcurrency: 20,
+      statusChangeConsumerRoleArns: ["arn:aws:iam::222222222222:role/partner/consumer", "arn:aws:iam::111111111111:role/svc"],
+      verificationReaderRoleArns: ["arn:aws-us-gov:iam::111111111111:role/reporting"], // a JSON list in cdk.json, deduplicated
     });
   });
 
@@ -46,6 +52,9 @@ describe("configFromContext", () => {
     [{ consumerMaxConcurrency: "1" }, /consumerMaxConcurrency must be an integer from 2 to 1000/],
     [{ consumerMaxConcurrency: "2.5" }, /consumerMaxConcurrency must be an integer from 2 to 1000/],
     [{ consumerMaxConcurrency: 1001 }, /consumerMaxConcurrency must be an integer from 2 to 1000/],
+    [{ statusChangeConsumerRoleArns: "arn:aws:iam::222222222222:user/alice" }, /statusChangeConsumerRoleArns must be a comma-separated list of IAM role ARNs/],
+    [{ verificationReaderRoleArns: "reporting" }, /verificationReaderRoleArns must be a comma-separated list of IAM role ARNs/],
+    [{ verificationReaderRoleArns: "arn:aws:iam::*:role/reporting" }, /verificationReaderRoleArns must be/],
   ])("rejects %o instead of silently deploying a default", (context, message) => {
     expect(() => config(context)).toThrow(message);
   });
