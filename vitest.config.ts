@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    benchmark: { include: ["bench/**/*.bench.ts"] },
     // One DynamoDB Local (Java 17+) for the whole run; tests get its endpoint with inject("dynamoEndpoint").
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
