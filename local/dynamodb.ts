@@ -71,7 +71,7 @@ export async function createVerificationsTable(client: DynamoDBClient, tableName
 }
 
 /** The CreateTable request for the `verifications` table (also what the CDK stack declares). */
-export function verificationsTableInput(tableName: string = TABLE.name): CreateTableCommandInput {
+function verificationsTableInput(tableName: string = TABLE.name): CreateTableCommandInput {
   const { partitionKey, sortKey, subjectIndex } = TABLE;
   return {
     TableName: tableName,

@@ -31,8 +31,6 @@ export interface PollerOptions {
 }
 
 export interface Poller {
-  /** How many batches the consumer was handed so far. */
-  readonly batches: () => number;
   stop(): Promise<void>;
 }
 
@@ -76,7 +74,6 @@ export function startPoller(options: PollerOptions): Poller {
   const { sqs, queueUrl, queueArn, handler } = options;
   const blockedUntil = new Map<string, number>();
   let running = true;
-  let batches = 0;
 
   const groupOf = (m: Message) => m.Attributes?.["MessageGroupId"] ?? "";
   const isBlocked = (m: Message) => (blockedUntil.get(groupOf(m)) ?? 0) > Date.now();
@@ -105,7 +102,6 @@ export function startPoller(options: PollerOptions): Poller {
       options.onError?.(error);
       failed = new Set(messages.map((m) => m.MessageId ?? "")); // an invocation error fails the whole batch
     }
-    batches += 1;
 
     for (const m of messages) if (failed.has(m.MessageId ?? "")) blockedUntil.set(groupOf(m), visibleAgainAt);
     const done = messages.filter((m) => !failed.has(m.MessageId ?? ""));
@@ -131,7 +127,6 @@ export function startPoller(options: PollerOptions): Poller {
   })();
 
   return {
-    batches: () => batches,
     async stop() {
       running = false;
       await loop;

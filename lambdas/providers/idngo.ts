@@ -21,7 +21,7 @@ import {
 // Authentication
 
 /** Digest algorithm for the `x-payload-digest-alg` header; null = authentication failure. */
-export function digestAlgorithm(name: string | undefined, allowSha1: boolean): HmacAlgorithm | null {
+function digestAlgorithm(name: string | undefined, allowSha1: boolean): HmacAlgorithm | null {
   switch (name) {
     case undefined: // header missing: SHA-256, Sumsub's default for new webhooks (ours)
     case "HMAC_SHA256_HEX":
@@ -181,7 +181,7 @@ function reviewStatusToStatus(reviewStatus: string | undefined, result: ReviewRe
   }
 }
 
-export function statusOf(payload: Pick<Payload, "type" | "reviewStatus" | "reviewResult">): Status | null {
+function statusOf(payload: Pick<Payload, "type" | "reviewStatus" | "reviewResult">): Status | null {
   if (payload.type === "applicantReset") return "created"; // a new cycle, whatever reviewResult still says
   if (payload.type === "applicantDeleted") return "deleted"; // final, even though reviewStatus says `init`
   if (!REVIEW_STATUS_TYPES.has(payload.type)) return null; // no outcome or unknown type: recorded only

@@ -72,7 +72,7 @@ function isValidPlaintext(content: Buffer): boolean {
 const BLOCK = 16;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export function deriveKey(secret: string, derivation: NeurovisionKeyDerivation): Buffer {
+function deriveKey(secret: string, derivation: NeurovisionKeyDerivation): Buffer {
   const hex = sha256Hex(secret);
   switch (derivation) {
     case "sha256": // seed 000: SHA-256(secret), 32 raw bytes
@@ -135,7 +135,7 @@ const STATUS: ReadonlyMap<string, Status> = new Map([
 ]);
 
 /** Unknown (well-formed) status strings: null, the event is recorded without a status change. */
-export function statusOf(status: string): Status | null {
+function statusOf(status: string): Status | null {
   return STATUS.get(status) ?? null;
 }
 

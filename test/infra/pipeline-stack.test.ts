@@ -53,6 +53,30 @@ const props = (id: string): Record<string, unknown> => {
 };
 const ofType = (type: string): [string, CfnJson][] => Object.entries(resources).filter(([, r]) => r.Type === type);
 const getAtt = (id: string, attribute = "Arn") => ({ "Fn::GetAtt": [id, attribute] });
+
+/**
+ * The house defaults every KycFunction must have (nodejs22.x, arm64, bundled index.handler, 256 MB,
+ * its own role and log group with 30 days' retention) and exactly the environment given.
+ */
+function expectHouseFunction(fn: string, expected: { role: string; logGroup: string; timeout: number; service: string; env: Record<string, unknown> }): void {
+  expect(props(fn)).toMatchObject({
+    Runtime: "nodejs22.x",
+    Architectures: ["arm64"],
+    Handler: "index.handler",
+    MemorySize: 256,
+    Timeout: expected.timeout,
+    Role: getAtt(expected.role),
+    LoggingConfig: { LogGroup: { Ref: expected.logGroup } },
+  });
+  expect(resources[expected.logGroup]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: "Retain" });
+  expect(props(fn)["Environment"]).toEqual({
+    Variables: { NODE_OPTIONS: "--enable-source-maps", POWERTOOLS_SERVICE_NAME: expected.service, POWERTOOLS_LOG_LEVEL: "INFO", ...expected.env },
+  });
+}
+
+/** The event source mappings that invoke a function. */
+const mappingsOf = (fn: string): [string, CfnJson][] =>
+  ofType("AWS::Lambda::EventSourceMapping").filter(([, m]) => JSON.stringify(m.Properties["FunctionName"]) === JSON.stringify({ Ref: fn }));
 const pascal = (id: string): string => id.charAt(0).toUpperCase() + id.slice(1);
 
 interface Statement {
@@ -140,38 +164,20 @@ describe.each(PROVIDER_IDS)("ingest function of %s", (provider) => {
     };
   };
 
-  it("runs nodejs22.x on arm64 from the bundled index.handler, logging to its own log group", () => {
-    const { fn, role, logGroup } = ids();
-    expect(props(fn)).toMatchObject({
-      Runtime: "nodejs22.x",
-      Architectures: ["arm64"],
-      Handler: "index.handler",
-      MemorySize: 256,
-      Timeout: 10,
-      Role: getAtt(role),
-      LoggingConfig: { LogGroup: { Ref: logGroup } },
-    });
-    expect(resources[logGroup]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: "Retain" });
-  });
-
-  it("gets PROVIDER_ID, its resources and only its own option variable", () => {
-    const { fn, secret, queue } = ids();
+  it("has the house defaults, PROVIDER_ID, its resources and only its own option variable", () => {
+    const { fn, role, logGroup, secret, queue } = ids();
     const options: Record<ProviderId, Record<string, string>> = {
       veriff: { VERIFF_LEGACY_SIGNATURE: "true" },
       idngo: { IDNGO_ALLOW_SHA1: "false" },
       idbeyond: {},
       neurovision: { NEUROVISION_KEY_DERIVATION: "sha256-hex-prefix" },
     };
-    expect(props(fn)["Environment"]).toEqual({
-      Variables: {
-        NODE_OPTIONS: "--enable-source-maps",
-        POWERTOOLS_SERVICE_NAME: `kyc-ingest-${provider}`,
-        POWERTOOLS_LOG_LEVEL: "INFO",
-        PROVIDER_ID: provider,
-        WEBHOOK_SECRETS_ARN: { Ref: secret },
-        EVENTS_QUEUE_URL: { Ref: queue },
-        ...options[provider],
-      },
+    expectHouseFunction(fn, {
+      role,
+      logGroup,
+      timeout: 10,
+      service: `kyc-ingest-${provider}`,
+      env: { PROVIDER_ID: provider, WEBHOOK_SECRETS_ARN: { Ref: secret }, EVENTS_QUEUE_URL: { Ref: queue }, ...options[provider] },
     });
   });
 
@@ -283,30 +289,12 @@ describe("consumer function", () => {
 
   it("runs the bundled consumer handler for 30 s at most, with TABLE_NAME and nothing else of ours", () => {
     const { fn, role, logGroup, table } = ids();
-    expect(props(fn)).toMatchObject({
-      Runtime: "nodejs22.x",
-      Architectures: ["arm64"],
-      Handler: "index.handler",
-      Timeout: 30,
-      Role: getAtt(role),
-      LoggingConfig: { LogGroup: { Ref: logGroup } },
-    });
-    expect(props(fn)["Environment"]).toEqual({
-      Variables: {
-        NODE_OPTIONS: "--enable-source-maps",
-        POWERTOOLS_SERVICE_NAME: "kyc-consumer",
-        POWERTOOLS_LOG_LEVEL: "INFO",
-        TABLE_NAME: { Ref: table },
-      },
-    });
-    expect(resources[logGroup]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: "Retain" });
+    expectHouseFunction(fn, { role, logGroup, timeout: 30, service: "kyc-consumer", env: { TABLE_NAME: { Ref: table } } });
   });
 
   it("is fed by the events queue: batches of 10, partial batch responses, at most 5 concurrent", () => {
     const { fn, queue } = ids();
-    const mappings = ofType("AWS::Lambda::EventSourceMapping").filter(
-      ([, m]) => JSON.stringify(m.Properties["FunctionName"]) === JSON.stringify({ Ref: fn }),
-    );
+    const mappings = mappingsOf(fn);
     expect(mappings).toHaveLength(1);
     expect(mappings[0]?.[1].Properties).toEqual({
       EventSourceArn: getAtt(queue),
@@ -424,30 +412,12 @@ describe("status-change publisher", () => {
 
   it("runs the bundled publisher handler for 30 s at most, with STATUS_CHANGES_QUEUE_URL and nothing else of ours", () => {
     const { fn, role, logGroup, queue } = ids();
-    expect(props(fn)).toMatchObject({
-      Runtime: "nodejs22.x",
-      Architectures: ["arm64"],
-      Handler: "index.handler",
-      Timeout: 30,
-      Role: getAtt(role),
-      LoggingConfig: { LogGroup: { Ref: logGroup } },
-    });
-    expect(props(fn)["Environment"]).toEqual({
-      Variables: {
-        NODE_OPTIONS: "--enable-source-maps",
-        POWERTOOLS_SERVICE_NAME: "kyc-publisher",
-        POWERTOOLS_LOG_LEVEL: "INFO",
-        STATUS_CHANGES_QUEUE_URL: { Ref: queue },
-      },
-    });
-    expect(resources[logGroup]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: "Retain" });
+    expectHouseFunction(fn, { role, logGroup, timeout: 30, service: "kyc-publisher", env: { STATUS_CHANGES_QUEUE_URL: { Ref: queue } } });
   });
 
   it("reads the table's stream: state items only, in order per shard, retried without limit up to 12 h, failures reported", () => {
     const { fn, table, failures } = ids();
-    const mappings = ofType("AWS::Lambda::EventSourceMapping").filter(
-      ([, m]) => JSON.stringify(m.Properties["FunctionName"]) === JSON.stringify({ Ref: fn }),
-    );
+    const mappings = mappingsOf(fn);
     expect(mappings).toHaveLength(1);
     const mapping = mappings[0]?.[1].Properties ?? {};
     expect(mapping).toEqual({
@@ -504,22 +474,7 @@ describe("read API", () => {
 
   it("runs the bundled read handler with TABLE_NAME and nothing else of ours", () => {
     const { fn, role, logGroup, table } = ids();
-    expect(props(fn)).toMatchObject({
-      Runtime: "nodejs22.x",
-      Architectures: ["arm64"],
-      Handler: "index.handler",
-      Timeout: 10,
-      Role: getAtt(role),
-      LoggingConfig: { LogGroup: { Ref: logGroup } },
-    });
-    expect(props(fn)["Environment"]).toEqual({
-      Variables: {
-        NODE_OPTIONS: "--enable-source-maps",
-        POWERTOOLS_SERVICE_NAME: "kyc-read",
-        POWERTOOLS_LOG_LEVEL: "INFO",
-        TABLE_NAME: { Ref: table },
-      },
-    });
+    expectHouseFunction(fn, { role, logGroup, timeout: 10, service: "kyc-read", env: { TABLE_NAME: { Ref: table } } });
   });
 
   it("has its own role allowed exactly: write its logs, GetItem and Query on the table, Query on bySubject", () => {
