@@ -7,6 +7,7 @@
 import { bench, describe } from "vitest";
 import { PROVIDER_IDS, type Status } from "../lambdas/core/event.js";
 import { decide } from "../lambdas/consumer/transition.js";
+import { receive } from "../lambdas/ingest/receive.js";
 import { PROVIDERS } from "../lambdas/providers/index.js";
 import { DEFAULT_OPTIONS } from "../lambdas/providers/types.js";
 import { sampleSessionId, sampleWebhook } from "../local/samples.js";
@@ -20,16 +21,16 @@ describe("authenticate + normalize one webhook (two secrets configured, the seco
     const raw = { body: Buffer.from(request.body), headers: request.headers };
     const auth = { secrets: SECRETS, options: DEFAULT_OPTIONS };
     bench(id, () => {
-      const content = PROVIDERS[id].authenticate(raw, auth);
-      if (content === null) throw new Error("not authenticated");
-      PROVIDERS[id].normalize(content, { receivedAt: "2026-11-22T10:00:00.000Z" });
+      if (receive(PROVIDERS[id], raw, auth, "2026-11-22T10:00:00.000Z").kind !== "accepted") throw new Error("not accepted");
     });
   }
 });
 
 describe("transition decision", () => {
   const request = sampleWebhook("idngo", "approved", "s", { sessionId: "5cb744200a975a67ed1798a4", userKey: "u", occurredAt: new Date(1_000_000) });
-  const event = PROVIDERS.idngo.normalize(Buffer.from(request.body), { receivedAt: "2026-11-22T10:00:00.000Z" });
+  const receipt = receive(PROVIDERS.idngo, { body: Buffer.from(request.body), headers: request.headers }, { secrets: ["s"], options: DEFAULT_OPTIONS }, "2026-11-22T10:00:00.000Z");
+  if (receipt.kind !== "accepted") throw new Error("not accepted");
+  const { event } = receipt;
   const current = { eventId: "idngo:req-previous", status: "in_review" as const, occurredAt: new Date(500_000).toISOString() };
   bench("decide", () => {
     decide(current, event);

@@ -4,7 +4,7 @@ import type { NeurovisionKeyDerivation } from "../lambdas/providers/types.js";
 import type { PipelineStackProps } from "./pipeline-stack.js";
 
 /** Every key derivation, spelled so that the compiler flags a value added to the union. */
-const KEY_DERIVATIONS: Record<NeurovisionKeyDerivation, true> = { sha256: true, "sha256-hex-prefix": true };
+const KEY_DERIVATIONS: Record<NeurovisionKeyDerivation, true> = { any: true, sha256: true, "sha256-hex-prefix": true };
 
 /** An IAM role ARN with its account: `arn:<partition>:iam::<12 digits>:role/[path/]name`. */
 const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/;

@@ -62,6 +62,12 @@ export interface StreamConsumerOptions {
    * or an S3 bucket as on-failure destination, not a FIFO queue.
    */
   readonly onFailure: IQueue;
+  /**
+   * Also sets this environment variable to the `onFailure` queue's URL, for a function that reports
+   * records it can never process there itself (instead of failing them until they are too old).
+   * Its sqs:SendMessage on that queue is the grant the destination already has.
+   */
+  readonly onFailureEnv?: string;
 }
 
 /**
@@ -199,6 +205,7 @@ export class KycFunction extends NodejsFunction {
         "documents it for DynamoDB stream event sources. Every other statement names its resource.",
     });
     this.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [options.onFailure.queueArn] }));
+    if (options.onFailureEnv !== undefined) this.addEnvironment(options.onFailureEnv, options.onFailure.queueUrl);
     // Grants are explicit above: this destination only names the queue.
     const onFailure: IEventSourceDlq = { bind: () => ({ destination: options.onFailure.queueArn }) };
     this.addEventSourceMapping(`From${table.node.id}Stream`, {

@@ -244,6 +244,8 @@ export class PipelineStack extends Stack {
           }),
         ],
         onFailure: this.publisherFailuresQueue,
+        // Records no status change can be built from are reported there by the publisher itself.
+        onFailureEnv: "PUBLISHER_FAILURES_QUEUE_URL",
       });
 
     this.api = new HttpApi(this, "WebhookApi", {

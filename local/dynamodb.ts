@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn as spawnProcess } from "node:child_process";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -17,6 +17,8 @@ export interface LocalDynamoDb {
   readonly endpoint: string;
   /** A client for `endpoint` with the local-only credentials of `LOCAL_AWS`; destroyed by `stop()`. */
   readonly client: DynamoDBClient;
+  /** The JVM's process id. */
+  readonly pid: number;
   /** Stops the JVM and resolves once it has exited (SIGTERM, then SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>;
 }
@@ -40,7 +42,8 @@ const OUTPUT_TAIL_CHARS = 4_000;
  * - The package spawns `java` directly (no shell, not detached) and DynamoDB Local starts no
  *   process of its own, so killing that child stops everything. The child does not keep Node
  *   alive; if this process exits or is killed by SIGINT/SIGTERM/SIGHUP without `stop()`, the JVM
- *   is killed too (see `track`). Only SIGKILL of this process can leave it behind.
+ *   is killed too (see `track`). If this process dies without a chance to do so (SIGKILL, the
+ *   OOM killer), a watchdog does it (see `startWatchdog`): the JVM never outlives this process.
  */
 export async function startDynamoDbLocal(port = 0): Promise<LocalDynamoDb> {
   await assertJava();
@@ -175,6 +178,15 @@ async function launch(port: number): Promise<LocalDynamoDb> {
     });
   });
   track(child, exited);
+  // Ties the JVM's life to this process's even through SIGKILL; disarmed once the JVM has exited.
+  const watchdog = child.pid === undefined ? undefined : startWatchdog(child.pid);
+  if (watchdog !== undefined) {
+    disarms.set(child, watchdog.disarm);
+    void exited.then(() => {
+      watchdog.disarm();
+      disarms.delete(child);
+    });
+  }
 
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
@@ -201,7 +213,53 @@ async function launch(port: number): Promise<LocalDynamoDb> {
     await stop();
     throw error;
   }
-  return { endpoint, client, stop };
+  return { endpoint, client, pid: child.pid ?? 0, stop };
+}
+
+/**
+ * The watchdog's program (`node -e`, argument: the JVM's pid). It holds the read end of a pipe
+ * whose write end only this process holds: the kernel closes it however this process ends, even
+ * by SIGKILL, and the watchdog then reads EOF, kills the JVM by its pid and exits. "disarm" on the
+ * pipe (the JVM has exited, or this process stops it itself) makes it exit without killing. It
+ * also exits once the JVM is gone, and ignores SIGINT/SIGHUP (a terminal's Ctrl-C reaches the
+ * whole process group: this process decides what happens to the JVM then, or dies and closes the
+ * pipe). Works the same on Linux and macOS: a pipe, signals and `kill(pid, 0)`.
+ */
+export const WATCHDOG_MARKER = "kyc-dynamodb-local-watchdog";
+const WATCHDOG_PROGRAM = `/* ${WATCHDOG_MARKER} */
+const pid = Number(process.argv[1]);
+const alive = () => { try { process.kill(pid, 0); return true; } catch (error) { return error.code === "EPERM"; } };
+const fire = () => { if (alive()) { try { process.kill(pid, "SIGKILL"); } catch {} } process.exit(0); };
+let input = "";
+process.stdin.on("data", (chunk) => { input += chunk; if (input.includes("disarm")) process.exit(0); });
+process.stdin.on("end", fire);
+process.stdin.on("error", fire);
+process.on("SIGINT", () => {});
+process.on("SIGHUP", () => {});
+process.on("SIGTERM", fire);
+setInterval(() => { if (!alive()) process.exit(0); }, 500);
+`;
+
+/** Starts the watchdog of a JVM (see WATCHDOG_PROGRAM); it never keeps this process alive. */
+function startWatchdog(jvmPid: number): { readonly pid: number | undefined; disarm(): void } {
+  // process.execPath: the same Node, whatever is on the PATH; no inherited NODE_OPTIONS (loaders).
+  const watchdog = spawnProcess(process.execPath, ["-e", WATCHDOG_PROGRAM, String(jvmPid)], {
+    stdio: ["pipe", "ignore", "ignore"],
+    env: {},
+  });
+  watchdog.on("error", () => undefined); // could not start: the in-process safety net still applies
+  watchdog.stdin?.on("error", () => undefined); // EPIPE once it has exited
+  (watchdog.stdin as Socket | null)?.unref();
+  watchdog.unref();
+  let disarmed = false;
+  return {
+    pid: watchdog.pid,
+    disarm() {
+      if (disarmed) return;
+      disarmed = true;
+      if (watchdog.stdin?.writable) watchdog.stdin.end("disarm\n");
+    },
+  };
 }
 
 /** Polls ListTables until it answers; fails fast if the process dies, or after READY_TIMEOUT_MS. */
@@ -238,10 +296,15 @@ async function waitUntilReady(endpoint: string, exited: Promise<void>, diedError
 
 // Safety net: no JVM outlives this process, even when stop() was never called.
 const live = new Set<ChildProcess>();
+/** Each live JVM's watchdog, to disarm once this process has killed the JVM itself. */
+const disarms = new Map<ChildProcess, () => void>();
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 function killAll(): void {
-  for (const child of live) child.kill("SIGKILL");
+  for (const child of live) {
+    child.kill("SIGKILL");
+    disarms.get(child)?.();
+  }
 }
 
 function onSignal(signal: NodeJS.Signals): void {

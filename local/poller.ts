@@ -8,6 +8,9 @@
  * later messages while an earlier one is in flight; local-aws-sqs does. So after a failure the
  * poller blocks that group until the failed records are visible again, and leaves any message
  * of a blocked group untouched (it reappears after its own visibility timeout).
+ *
+ * `status()` tells /health whether the loop makes progress and which message has been failing
+ * longest, if any.
  */
 import {
   DeleteMessageBatchCommand,
@@ -30,7 +33,21 @@ export interface PollerOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+export interface PollerStatus {
+  /** Epoch ms of the loop's last progress: a receive that answered (an idle long poll too), a batch handled. */
+  readonly heartbeatAt: number;
+  /** The message failing for the longest time without success yet, if any. */
+  readonly retrying: {
+    readonly messageId: string;
+    /** Receives of the message so far (SQS's ApproximateReceiveCount). */
+    readonly attempts: number;
+    /** Epoch ms of its first failure. */
+    readonly since: number;
+  } | null;
+}
+
 export interface Poller {
+  status(): PollerStatus;
   stop(): Promise<void>;
 }
 
@@ -73,12 +90,18 @@ const context = (name: string): Context =>
 export function startPoller(options: PollerOptions): Poller {
   const { sqs, queueUrl, queueArn, handler } = options;
   const blockedUntil = new Map<string, number>();
+  /** Messages that failed and have not succeeded since, by message id. */
+  const failing = new Map<string, { attempts: number; since: number; lastAt: number }>();
+  let heartbeatAt = Date.now();
   let running = true;
 
   const groupOf = (m: Message) => m.Attributes?.["MessageGroupId"] ?? "";
   const isBlocked = (m: Message) => (blockedUntil.get(groupOf(m)) ?? 0) > Date.now();
 
   async function pollOnce(): Promise<void> {
+    // A failed message that has not come back for two visibility timeouts went to the DLQ (or was deleted).
+    const forgetBefore = Date.now() - 2 * options.visibilityTimeoutSeconds * 1000 - 5_000;
+    for (const [id, f] of failing) if (f.lastAt < forgetBefore) failing.delete(id);
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -87,8 +110,10 @@ export function startPoller(options: PollerOptions): Poller {
         AttributeNames: ["All"],
       }),
     );
+    // A receive that answered, even with nothing, is the loop working (an idle long poll beats too).
     // Failed records reappear one visibility timeout after this receive (less the loopback
     // latency): their group stays blocked until then, and not a moment longer.
+    heartbeatAt = Date.now();
     const visibleAgainAt = Date.now() - 50 + options.visibilityTimeoutSeconds * 1000;
     const messages = (received.Messages ?? []).filter((m) => !isBlocked(m));
     if (messages.length === 0) return;
@@ -103,7 +128,18 @@ export function startPoller(options: PollerOptions): Poller {
       failed = new Set(messages.map((m) => m.MessageId ?? "")); // an invocation error fails the whole batch
     }
 
-    for (const m of messages) if (failed.has(m.MessageId ?? "")) blockedUntil.set(groupOf(m), visibleAgainAt);
+    const now = Date.now();
+    for (const m of messages) {
+      const id = m.MessageId ?? "";
+      if (!failed.has(id)) {
+        failing.delete(id);
+        continue;
+      }
+      blockedUntil.set(groupOf(m), visibleAgainAt);
+      const attempts = Number(m.Attributes?.["ApproximateReceiveCount"] ?? "1");
+      failing.set(id, { attempts, since: failing.get(id)?.since ?? now, lastAt: now });
+    }
+    heartbeatAt = Date.now();
     const done = messages.filter((m) => !failed.has(m.MessageId ?? ""));
     if (done.length > 0) {
       await sqs.send(
@@ -121,12 +157,19 @@ export function startPoller(options: PollerOptions): Poller {
         await pollOnce();
       } catch (error) {
         options.onError?.(error);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await new Promise((resolve) => setTimeout(resolve, 500)); // no heartbeat: a failing receive is no progress
       }
     }
   })();
 
   return {
+    status() {
+      const oldest = [...failing.entries()].sort(([, a], [, b]) => a.since - b.since)[0];
+      return {
+        heartbeatAt,
+        retrying: oldest === undefined ? null : { messageId: oldest[0], attempts: oldest[1].attempts, since: oldest[1].since },
+      };
+    },
     async stop() {
       running = false;
       await loop;

@@ -1,6 +1,6 @@
 /**
  * A provider simulator: builds sample webhooks for any provider and status, signed or
- * encrypted exactly as each provider's documentation does (providers.md, seeds). Used by
+ * encrypted exactly as each provider's documentation does (docs/providers/). Used by
  * `npm run send` and by the tests. Personal fields are filled with obviously fake values so
  * that one can see them being dropped.
  */
@@ -30,7 +30,7 @@ export interface SampleOptions {
 
 const FAKE_PERSON = { firstName: "SAMPLE", lastName: "PERSON", dateOfBirth: "1900-01-01", idNumber: "SAMPLE-0000" };
 
-/** Statuses each provider can express (the inverse of the mapping in providers.md). */
+/** Statuses each provider can express (the inverse of the mapping in docs/providers/). */
 export const SAMPLE_STATUSES: Readonly<Record<ProviderId, readonly Status[]>> = {
   veriff: ["started", "submitted", "in_review", "resubmission_requested", "approved", "rejected", "expired", "abandoned"],
   idngo: ["created", "submitted", "in_review", "on_hold", "approved", "rejected", "resubmission_requested", "deleted"],
@@ -41,10 +41,10 @@ export const SAMPLE_STATUSES: Readonly<Record<ProviderId, readonly Status[]>> = 
 const hmacHex = (algorithm: string, secret: string, body: string) =>
   createHmac(algorithm, secret).update(body, "utf8").digest("hex");
 
-/** Seed 000's recipe: key = SHA-256(secret) (or its first 32 hex chars as ASCII), random IV ‖ AES-256-CBC, base64. */
+/** NeuroVision's recipe: key = SHA-256(secret) (or its first 32 hex chars as ASCII), random IV ‖ AES-256-CBC, base64. */
 export function encryptNeurovision(plaintext: string, secret: string, derivation: NeurovisionKeyDerivation = "sha256"): string {
   const digest = createHash("sha256").update(secret).digest();
-  const key = derivation === "sha256" ? digest : Buffer.from(digest.toString("hex").slice(0, 32), "ascii");
+  const key = derivation === "sha256-hex-prefix" ? Buffer.from(digest.toString("hex").slice(0, 32), "ascii") : digest;
   const iv = randomBytes(16);
   const cipher = createCipheriv("aes-256-cbc", key, iv);
   return Buffer.concat([iv, cipher.update(plaintext, "utf8"), cipher.final()]).toString("base64");
@@ -88,7 +88,8 @@ function veriff(status: Status, o: SampleOptions): object {
       reasonCode,
       vendorData: o.userKey,
       endUserId: null,
-      decisionTime: o.occurredAt.toISOString(),
+      // Veriff sends expired and abandoned decisions without a decision time.
+      decisionTime: status === "expired" || status === "abandoned" ? null : o.occurredAt.toISOString(),
       acceptanceTime: o.occurredAt.toISOString(),
       person: { firstName: FAKE_PERSON.firstName, lastName: FAKE_PERSON.lastName, dateOfBirth: FAKE_PERSON.dateOfBirth },
       document: { number: FAKE_PERSON.idNumber, type: "PASSPORT", country: "EE" },
@@ -178,7 +179,9 @@ function neurovision(status: Status, o: SampleOptions): object {
     clientId: "sample-client",
     schemaId: "sample-schema",
     status: nvStatus,
-    createdAt: o.occurredAt.toISOString(),
+    // createdAt is the session's start (the same on every delivery); responseTime is when this result was produced.
+    createdAt: `${o.occurredAt.toISOString().slice(0, 10)}T00:00:00.000Z`,
+    responseTime: o.occurredAt.toISOString(),
     spent: 1,
     results: [{ type: "passport", status: nvStatus === "success" ? "success" : "failed", ocr: { ...FAKE_PERSON } }],
   };
@@ -195,19 +198,33 @@ const PAYLOADS: Readonly<Record<ProviderId, (status: Status, o: SampleOptions) =
   neurovision,
 };
 
-/** The provider's webhook for `status`, signed (or encrypted) with `secret` as the provider does. */
-export function sampleWebhook(provider: ProviderId, status: Status, secret: string, options: SampleOptions): SampleRequest {
-  const json = JSON.stringify(PAYLOADS[provider](status, options));
+/**
+ * `body` (any text: a payload of yours, a documentation example) as `provider` would send it:
+ * signed with `secret` by the provider's scheme, or for NeuroVision encrypted into its envelope.
+ */
+export function signWebhook(
+  provider: ProviderId,
+  body: string,
+  secret: string,
+  options: { readonly keyDerivation?: NeurovisionKeyDerivation; readonly idngoAlgorithm?: "sha1" | "sha256" | "sha512" } = {},
+): SampleRequest {
   switch (provider) {
     case "veriff":
-      return { body: json, headers: { "x-hmac-signature": hmacHex("sha256", secret, json) } };
-    case "idngo":
-      return { body: json, headers: { "x-payload-digest": hmacHex("sha256", secret, json), "x-payload-digest-alg": "HMAC_SHA256_HEX" } };
+      return { body, headers: { "x-hmac-signature": hmacHex("sha256", secret, body) } };
+    case "idngo": {
+      const algorithm = options.idngoAlgorithm ?? "sha256";
+      return { body, headers: { "x-payload-digest": hmacHex(algorithm, secret, body), "x-payload-digest-alg": `HMAC_${algorithm.toUpperCase()}_HEX` } };
+    }
     case "idbeyond":
-      return { body: json, headers: { "x-verification-signature": hmacHex("sha256", secret, json) } };
+      return { body, headers: { "x-verification-signature": hmacHex("sha256", secret, body) } };
     case "neurovision":
-      return { body: JSON.stringify({ encrypted: encryptNeurovision(json, secret, options.keyDerivation) }), headers: {} };
+      return { body: JSON.stringify({ encrypted: encryptNeurovision(body, secret, options.keyDerivation) }), headers: {} };
   }
+}
+
+/** The provider's webhook for `status`, signed (or encrypted) with `secret` as the provider does. */
+export function sampleWebhook(provider: ProviderId, status: Status, secret: string, options: SampleOptions): SampleRequest {
+  return signWebhook(provider, JSON.stringify(PAYLOADS[provider](status, options)), secret, options);
 }
 
 /** The verification id format each provider uses (UUIDs; Sumsub uses 24 hex characters). */

@@ -73,7 +73,7 @@ try {
 }
 const answer = await response.text();
 console.log(`POST /webhooks/${provider} (${status}${values.forge ? ", forged" : ""}) → ${response.status} ${answer}`);
-if (response.status !== 202) process.exit(values.forge && response.status === 401 ? 0 : 1);
+if (response.status !== 200) process.exit(values.forge && response.status === 401 ? 0 : 1);
 
 // Wait for the consumer to record the event, then show the verification.
 const { eventId } = JSON.parse(answer) as { eventId: string };

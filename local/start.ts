@@ -37,6 +37,7 @@ const lines = [
   `Status changes (SQS FIFO, for your own consumers): ${pipeline.statusChangesQueueUrl}`,
   `  with any SQS client: AWS_ENDPOINT_URL_SQS=${pipeline.sqsEndpoint} (region us-east-1, any credentials)`,
   "  or: npm run changes",
+  `Publisher failures (stream records that could not be published; should stay empty): ${pipeline.publisherFailuresQueueUrl}`,
   "",
   "Webhook secrets:",
   ...PROVIDER_IDS.map((id) => {

@@ -3,6 +3,7 @@ import {
   SqsFifoPartialProcessorAsync,
 } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { describeError } from "../core/errors.js";
 import { parseNormalizedEvent } from "../core/event-schema.js";
 import type { AppLogger } from "../core/logger.js";
 import type { VerificationStore } from "./store.js";
@@ -26,8 +27,10 @@ export function createConsumerHandler(deps: { store: VerificationStore; logger: 
       eventId: event.eventId,
       correlationId: event.correlationId,
       provider: event.provider,
-      providerEventType: event.providerEventType,
       outcome: result.outcome,
+      // The reason of a recorded event names what was missing; other reasons quote provider times.
+      ...(result.outcome === "recorded" ? { reason: result.reason } : {}),
+      unmapped: event.unmapped ?? null,
       redelivery: result.redelivery,
       previousStatus: result.previousStatus,
       status: result.status,
@@ -41,7 +44,7 @@ export function createConsumerHandler(deps: { store: VerificationStore; logger: 
       logger.error("event failed: it will be retried", {
         messageId: record.messageId,
         receiveCount: record.attributes.ApproximateReceiveCount,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : typeof error,
+        ...describeError(error),
       });
       throw error;
     }

@@ -5,7 +5,8 @@
  */
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import type { Decision, NormalizedEvent, ProviderId, Status, Subject } from "../core/event.js";
+import type { DecisionDetails, NormalizedEvent, ProviderId, Status, Subject } from "../core/event.js";
+import { subjectIndexKey } from "../core/canonical.js";
 import { TABLE } from "../core/table.js";
 import { type AppliedEvent, decide, type Outcome } from "./transition.js";
 
@@ -20,7 +21,9 @@ export interface VerificationState {
   /** The event the status was set by, and that event's provider time. */
   readonly appliedEventId: string | null;
   readonly occurredAt: string | null;
-  readonly decision: Decision | null;
+  readonly decision: DecisionDetails | null;
+  /** True once any event of the verification came from the provider's sandbox (test) environment. */
+  readonly sandbox?: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** When `status` last changed. */
@@ -57,9 +60,10 @@ export class ConcurrentUpdateError extends Error {
   override readonly name = "ConcurrentUpdateError";
 }
 
-/** The one user key of a subject that the `bySubject` index lists verifications by. */
+/** The one user key of a subject that the `bySubject` index lists verifications by (bounded as the read API looks it up). */
 export function subjectKeyOf(subject: Subject): string | undefined {
-  return subject["externalUserId"] ?? subject["vendorData"] ?? subject["clientKey"] ?? subject["endUserId"];
+  const key = subject["externalUserId"] ?? subject["vendorData"] ?? subject["clientKey"] ?? subject["endUserId"];
+  return key === undefined ? undefined : subjectIndexKey(key);
 }
 
 const stateKey = (correlationId: string) => ({ [TABLE.partitionKey]: correlationId, [TABLE.sortKey]: TABLE.stateSortKey });
@@ -88,6 +92,7 @@ function nextState(
     appliedEventId: next?.eventId ?? current?.appliedEventId ?? null,
     occurredAt: next ? next.occurredAt : (current?.occurredAt ?? null),
     decision: next ? event.decision : (current?.decision ?? null),
+    sandbox: event.sandbox || (current?.sandbox ?? false),
     createdAt: current?.createdAt ?? now,
     updatedAt: now,
     statusChangedAt: statusChanged ? now : (current?.statusChangedAt ?? null),
@@ -131,7 +136,7 @@ export function dynamoStore(client: DynamoDBDocumentClient, options: StoreOption
       sandbox: event.sandbox,
     };
     // The state item is written when the decision moves it, or created on a verification's first event.
-    const writeState = decision.next !== undefined || current === undefined;
+    const writeState = decision.next !== undefined || current === undefined || (event.sandbox && current.sandbox !== true);
     const stateCondition: { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> } =
       current === undefined
         ? { ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: { "#pk": TABLE.partitionKey } }

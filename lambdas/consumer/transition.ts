@@ -7,9 +7,14 @@
  *
  * Precedence, compared field by field:
  *   1. `deleted` beats everything: deletion is final.
- *   2. an event with a provider time beats one without (an untimed Veriff `submitted` arriving
- *      late never overrides a decision);
- *   3. the later provider time (`occurredAt`);
+ *   2. the tier of the event:
+ *        0  untimed: no provider time, or a `started` event (a progress signal whose time is
+ *           not a lifecycle time: an id beyond extraction may carry a later timestamp than the
+ *           decision it preceded);
+ *        1  timed: the provider's own time of this status;
+ *        2  session end without a time: `expired` or `abandoned` with no provider time (Veriff
+ *           sends them with `decisionTime: null`); nothing follows them in a session.
+ *   3. within the timed tier, the later provider time (`occurredAt`);
  *   4. the later lifecycle stage (STAGE below), so that events sharing a time, or both lacking
  *      one, still order sensibly (`submitted` < `in_review` < decisions);
  *   5. the eventId, a tie-break that only makes the order total.
@@ -41,7 +46,7 @@ export interface AppliedEvent {
 
 export type Outcome = "applied" | "duplicate" | "stale" | "recorded";
 
-export interface Decision {
+export interface Transition {
   readonly outcome: Outcome;
   /** Why, in words, for the history item. */
   readonly reason: string;
@@ -53,13 +58,19 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The precedence tier of an event (rule 2 above). */
+export function tierOf(event: Pick<AppliedEvent, "status" | "occurredAt">): 0 | 1 | 2 {
+  if (event.occurredAt === null) return event.status === "expired" || event.status === "abandoned" ? 2 : 0;
+  return event.status === "started" ? 0 : 1;
+}
+
 /** Negative when `a` has lower precedence than `b`, positive when higher, 0 only for the same eventId. */
 export function comparePrecedence(a: AppliedEvent, b: AppliedEvent): number {
   const deleted = Number(a.status === "deleted") - Number(b.status === "deleted");
   if (deleted !== 0) return deleted;
-  const timed = Number(a.occurredAt !== null) - Number(b.occurredAt !== null);
-  if (timed !== 0) return timed;
-  if (a.occurredAt !== null && b.occurredAt !== null) {
+  const [tierA, tierB] = [tierOf(a), tierOf(b)];
+  if (tierA !== tierB) return tierA - tierB;
+  if (tierA === 1 && a.occurredAt !== null && b.occurredAt !== null) {
     const time = Date.parse(a.occurredAt) - Date.parse(b.occurredAt);
     if (time !== 0) return time;
   }
@@ -72,9 +83,9 @@ export function comparePrecedence(a: AppliedEvent, b: AppliedEvent): number {
  * Decides what `event` does to a verification whose state was set by `current` (null: no
  * status yet). Redeliveries of the same eventId are filtered before this (history item exists).
  */
-export function decide(current: AppliedEvent | null, event: NormalizedEvent): Decision {
+export function decide(current: AppliedEvent | null, event: NormalizedEvent): Transition {
   if (event.status === null) {
-    return { outcome: "recorded", reason: `${event.providerEventType} carries no status` };
+    return { outcome: "recorded", reason: event.unmapped ? `not mapped: ${event.unmapped}` : "this event carries no KYC status" };
   }
   const candidate: AppliedEvent = { eventId: event.eventId, status: event.status, occurredAt: event.occurredAt };
   if (current === null) {
@@ -93,12 +104,13 @@ export function decide(current: AppliedEvent | null, event: NormalizedEvent): De
   return { outcome: "applied", reason: appliedReason(candidate, current), next: candidate };
 }
 
+const TIER_NAMES = ["an untimed or progress event", "a provider-timed event", "a session end without a time"] as const;
+
 function staleReason(event: AppliedEvent, current: AppliedEvent): string {
   if (current.status === "deleted") return "the verification was deleted: deletion is final";
-  if (event.occurredAt === null && current.occurredAt !== null) {
-    return `an event without a provider time does not override ${current.status} (set at ${current.occurredAt})`;
-  }
-  if (event.occurredAt !== null && current.occurredAt !== null && event.occurredAt !== current.occurredAt) {
+  const [tier, currentTier] = [tierOf(event), tierOf(current)];
+  if (tier !== currentTier) return `${TIER_NAMES[tier]} does not override ${current.status} (${TIER_NAMES[currentTier]})`;
+  if (tier === 1 && event.occurredAt !== current.occurredAt) {
     return `older (${event.occurredAt}) than the current ${current.status} (${current.occurredAt})`;
   }
   return `${event.status} is an earlier stage than the current ${current.status}`;
@@ -106,8 +118,9 @@ function staleReason(event: AppliedEvent, current: AppliedEvent): string {
 
 function appliedReason(event: AppliedEvent, current: AppliedEvent): string {
   if (event.status === "deleted") return "deletion is final";
-  if (event.occurredAt !== null && current.occurredAt === null) return "a provider-timed event supersedes untimed ones";
-  if (event.occurredAt !== null && current.occurredAt !== null && event.occurredAt !== current.occurredAt) {
+  const [tier, currentTier] = [tierOf(event), tierOf(current)];
+  if (tier !== currentTier) return `${TIER_NAMES[tier]} supersedes ${TIER_NAMES[currentTier]}`;
+  if (tier === 1 && event.occurredAt !== current.occurredAt) {
     return `newer (${event.occurredAt}) than the current ${current.status} (${current.occurredAt})`;
   }
   return `${event.status} is a later stage than ${current.status}`;

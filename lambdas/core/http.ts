@@ -1,3 +1,5 @@
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+
 /** Headers as API Gateway HTTP API (payload v2) delivers them: names may arrive in any case. */
 export type Headers = Readonly<Record<string, string | undefined>>;
 
@@ -8,4 +10,12 @@ export function header(headers: Headers, name: string): string | undefined {
     if (key.toLowerCase() === wanted && value !== undefined) return value;
   }
   return undefined;
+}
+
+/** An HTTP answer as API Gateway (payload v2) takes it, and as the local server writes it. */
+export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
+
+/** A JSON answer. */
+export function json(statusCode: number, body: unknown): HttpResult {
+  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
 }

@@ -1,6 +1,11 @@
 import { isProviderId, type ProviderId } from "../core/event.js";
 import { ConfigError, type Env, required } from "../core/config.js";
-import { DEFAULT_OPTIONS, type NeurovisionKeyDerivation, type ProviderOptions } from "../providers/types.js";
+import {
+  DEFAULT_OPTIONS,
+  NEUROVISION_KEY_DERIVATIONS,
+  type NeurovisionKeyDerivation,
+  type ProviderOptions,
+} from "../providers/types.js";
 
 function flag(env: Env, name: string, fallback: boolean): boolean {
   const value = env[name]?.trim().toLowerCase();
@@ -13,8 +18,9 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
 function keyDerivation(env: Env): NeurovisionKeyDerivation {
   const value = env["NEUROVISION_KEY_DERIVATION"]?.trim();
   if (value === undefined || value === "") return DEFAULT_OPTIONS.neurovisionKeyDerivation;
-  if (value === "sha256" || value === "sha256-hex-prefix") return value;
-  throw new ConfigError('NEUROVISION_KEY_DERIVATION must be "sha256" or "sha256-hex-prefix"');
+  const known = NEUROVISION_KEY_DERIVATIONS.find((d) => d === value);
+  if (known !== undefined) return known;
+  throw new ConfigError(`NEUROVISION_KEY_DERIVATION must be one of ${NEUROVISION_KEY_DERIVATIONS.join(", ")}`);
 }
 
 /** Non-secret provider switches from the environment; unset means the safe default. */

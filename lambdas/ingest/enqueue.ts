@@ -1,6 +1,6 @@
 import { type SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { NormalizedEvent } from "../core/event.js";
-import { toSqsId } from "../core/sqs-ids.js";
+import { sqsMessageBody, toSqsId } from "../core/sqs-message.js";
 
 /**
  * Puts a normalized event on the FIFO events queue: one message group per verification
@@ -12,7 +12,7 @@ export function sqsEnqueuer(client: SQSClient, queueUrl: string): (event: Normal
     await client.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: JSON.stringify(event),
+        MessageBody: sqsMessageBody(event),
         MessageGroupId: toSqsId(event.correlationId),
         MessageDeduplicationId: toSqsId(event.eventId),
       }),

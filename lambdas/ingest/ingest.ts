@@ -1,8 +1,11 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { describeError } from "../core/errors.js";
 import type { NormalizedEvent } from "../core/event.js";
+import type { HttpResult } from "../core/http.js";
 import type { AppLogger } from "../core/logger.js";
-import { InvalidPayload, type Provider, type ProviderOptions } from "../providers/types.js";
-import { type HttpResult, responses } from "./responses.js";
+import type { Provider, ProviderOptions } from "../providers/types.js";
+import { receive } from "./receive.js";
+import { responses } from "./responses.js";
 import type { SecretSource } from "./secrets.js";
 
 /** Largest accepted body, in bytes (SQS's classic message limit). */
@@ -30,14 +33,11 @@ function rawBody(event: APIGatewayProxyEventV2): Buffer {
   return Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8");
 }
 
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}
-
 /**
- * The ingest Lambda for one provider: a thin adapter. Order of checks: provider (404), size
- * (413), authentication (401), shape (400), enqueue (503), then 202. Errors map to answers
- * here and nowhere else. Nothing from the body is logged.
+ * The ingest Lambda for one provider: a thin adapter around `receive`. Order of checks:
+ * provider (404), size (413), secrets (503), authentication (401, its cause logged), JSON (400),
+ * enqueue (503), then 200. Errors map to answers here and nowhere else. Nothing from the body
+ * is logged; every rejection is logged with its cause.
  */
 export function createIngestHandler(deps: IngestDeps): IngestHandler {
   const { provider, logger } = deps;
@@ -48,7 +48,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
 
     const body = rawBody(event);
     if (body.length > MAX_BODY_BYTES) {
-      logger.warn("webhook rejected: body too large", { provider: provider.id, bytes: body.length });
+      logger.warn("webhook rejected: body too large", { provider: provider.id, rejection: "too-large", bytes: body.length });
       return responses.tooLarge(MAX_BODY_BYTES);
     }
 
@@ -56,47 +56,41 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     try {
       secrets = await deps.secrets();
     } catch (error) {
-      logger.error("webhook secrets unavailable", { provider: provider.id, error: errorName(error) });
+      logger.error("webhook secrets unavailable: answering 503 so the provider retries", { provider: provider.id, ...describeError(error) });
       return responses.unavailable();
     }
-    if (secrets.length === 0) logger.warn("no webhook secret configured: every request is rejected", { provider: provider.id });
 
-    const content = provider.authenticate({ body, headers: event.headers ?? {} }, { secrets, options: deps.options });
-    if (content === null) {
-      logger.warn("webhook rejected: authentication failed", { provider: provider.id });
-      return responses.unauthorized();
-    }
-
-    let normalized: NormalizedEvent;
-    try {
-      normalized = provider.normalize(content, { receivedAt: now().toISOString() });
-    } catch (error) {
-      if (!(error instanceof InvalidPayload)) {
-        logger.error("normalization failed unexpectedly", { provider: provider.id, error: errorName(error) });
-        return responses.internalError();
-      }
-      if (provider.invalidPayloadIsAuthFailure) {
-        logger.warn("webhook rejected: authentication failed", { provider: provider.id });
+    const receipt = receive(provider, { body, headers: event.headers ?? {} }, { secrets, options: deps.options }, now().toISOString());
+    switch (receipt.kind) {
+      case "unauthenticated":
+        logger.warn("webhook rejected: authentication failed", { provider: provider.id, rejection: "unauthenticated", cause: receipt.cause });
         return responses.unauthorized();
-      }
-      logger.warn("webhook rejected: invalid payload", { provider: provider.id, detail: error.message });
-      return responses.badRequest(error.message);
+      case "not-json":
+        logger.warn("webhook rejected: the authenticated body is not JSON", { provider: provider.id, rejection: "not-json" });
+        return responses.notJson();
+      case "accepted":
+        break;
     }
 
+    const normalized = receipt.event;
+    if (receipt.normalizationError !== undefined) {
+      logger.error("normalization failed unexpectedly: recorded as unmapped", { provider: provider.id, ...receipt.normalizationError });
+    }
     const ids = {
       provider: provider.id,
       eventId: normalized.eventId,
       correlationId: normalized.correlationId,
-      providerEventType: normalized.providerEventType,
       status: normalized.status,
+      unmapped: normalized.unmapped ?? null,
     };
     try {
       await deps.enqueue(normalized);
     } catch (error) {
-      logger.error("enqueue failed: answering 503 so the provider retries", { ...ids, error: errorName(error) });
+      logger.error("enqueue failed: answering 503 so the provider retries", { ...ids, ...describeError(error) });
       return responses.unavailable();
     }
-    logger.info("webhook accepted", ids);
+    if (ids.unmapped !== null) logger.warn("webhook accepted but not mapped: recorded without status", ids);
+    else logger.info("webhook accepted", ids);
     return responses.accepted(normalized.eventId);
   };
 }

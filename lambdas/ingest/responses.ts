@@ -1,19 +1,15 @@
-import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { type HttpResult, json } from "../core/http.js";
 
-export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
-
-function json(statusCode: number, body: Record<string, unknown>): HttpResult {
-  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
-}
-
-/** The answers of `POST /webhooks/{provider}` (design.md). */
+/** The answers of `POST /webhooks/{provider}` (README "HTTP answers"). */
 export const responses = {
-  accepted: (eventId: string) => json(202, { accepted: true, eventId }),
-  /** One body for every authentication failure: the cause is never revealed (no oracle). */
-  unauthorized: () => json(401, { error: "unauthorized" }),
-  badRequest: (detail: string) => json(400, { error: "invalid payload", detail }),
-  tooLarge: (limit: number) => json(413, { error: "payload too large", limitBytes: limit }),
-  notFound: () => json(404, { error: "unknown provider" }),
-  unavailable: () => json(503, { error: "temporarily unavailable, retry later" }),
-  internalError: () => json(500, { error: "internal error" }),
+  /** 200, not 202: Veriff retries anything but 200. Also for a duplicate and an unmapped event. */
+  accepted: (eventId: string): HttpResult => json(200, { accepted: true, eventId }),
+  /** One body for every authentication failure: the cause is logged, never revealed (no oracle). */
+  unauthorized: (): HttpResult => json(401, { error: "unauthorized" }),
+  /** Only for an authenticated body that is not JSON at all. */
+  notJson: (): HttpResult => json(400, { error: "invalid payload", detail: "the body is not JSON" }),
+  tooLarge: (limit: number): HttpResult => json(413, { error: "payload too large", limitBytes: limit }),
+  notFound: (): HttpResult => json(404, { error: "unknown provider" }),
+  unavailable: (): HttpResult => json(503, { error: "temporarily unavailable, retry later" }),
+  internalError: (): HttpResult => json(500, { error: "internal error" }),
 } as const;

@@ -1,51 +1,38 @@
 /**
- * id beyond (uniicy), providers.md "idbeyond": `x-verification-signature: hex(HMAC-SHA256(rawBody,
+ * id beyond (uniicy), docs/providers/idbeyond.md: `x-verification-signature: hex(HMAC-SHA256(rawBody,
  * webhookSecret))`. The secret is chosen per session at create time, so any configured secret
  * may match; unsigned requests are rejected. No event id: the eventId is a digest of the bytes.
  */
-import * as v from "valibot";
-import { hmacHex, matchesAnySecret } from "../core/crypto.js";
-import { SPEC_VERSION, type Decision, type NormalizedEvent, type Status, type Subject } from "../core/event.js";
+import type { EventDraft } from "../core/canonical.js";
+import { hmacHex, matchesAnySecret, sha256Hex } from "../core/crypto.js";
+import type { Status } from "../core/event.js";
 import { header } from "../core/http.js";
+import { toIsoTime } from "../core/time.js";
+import { asObject, asString, firstString, type JsonObject, prop } from "./json.js";
 import {
-  contentEventId,
-  parsePayload,
-  providerIdSchema,
-  toIsoTime,
   type AuthContext,
+  type AuthResult,
+  authFailure,
+  contentEventId,
+  correlationIdOf,
   type NormalizeContext,
   type Provider,
   type RawRequest,
+  unidentifiedCorrelationId,
 } from "./types.js";
 
-function authenticate({ body, headers }: RawRequest, { secrets }: AuthContext): Buffer | null {
-  try {
-    const received = header(headers, "x-verification-signature");
-    if (received === undefined) return null;
-    // An empty secret (e.g. a stray comma in the env list) would let anyone sign: never a key.
-    return matchesAnySecret(received, secrets, (secret) => hmacHex("sha256", secret, body)) ? body : null;
-  } catch {
-    return null;
-  }
+function authenticate({ body, headers }: RawRequest, { secrets }: AuthContext): AuthResult {
+  const received = header(headers, "x-verification-signature");
+  if (received === undefined) return authFailure("missing-signature");
+  return matchesAnySecret(received, secrets, (secret) => hmacHex("sha256", secret, body))
+    ? { ok: true, content: body }
+    : authFailure("signature-mismatch");
 }
 
-const text = v.nullish(v.string());
-
-// Loose: `rationale`, `metadata` (echoed from session create) and the OCR fields of extraction
-// events are personal data or may hold it; they are tolerated and never read.
-const payloadSchema = v.looseObject({
-  event: v.string(),
-  verificationSessionId: providerIdSchema,
-  externalUserId: text,
-  decision: text,
-  reviewStatus: text,
-  timestamp: v.nullish(v.union([v.string(), v.number()])), // ISO 8601 or epoch milliseconds
-});
-
-type Payload = v.InferOutput<typeof payloadSchema>;
-
+/** `reviewStatus` is free-form; these are the values id beyond and its reference receiver use. */
 const REVIEW_STATUS: ReadonlyMap<string, Status> = new Map([
   ["none", "submitted"], // capture complete, no review yet
+  ["pending", "in_review"], // the reference receiver reads it as pending_review
   ["pending_review", "in_review"],
   ["approved", "approved"],
   ["rejected", "rejected"],
@@ -56,57 +43,60 @@ const DECISION_STATUS: ReadonlyMap<string, Status> = new Map([
   ["rejected", "rejected"],
 ]);
 
-function lookup(map: ReadonlyMap<string, Status>, key: string | null | undefined): Status | null {
-  return key === null || key === undefined ? null : (map.get(key) ?? null);
-}
-
 /**
  * `verification.completed`: `reviewStatus` decides (it also covers the transitional states),
  * `decision` only when reviewStatus is absent or unknown. `verification.extraction` means a
- * document is being analysed: started. Any other event is recorded with no status.
+ * document is being analysed: `started`, which the transition rule never lets override a later
+ * stage (an extraction may arrive after the decision, with a later timestamp).
  */
-function statusOf(payload: Payload): Status | null {
-  switch (payload.event) {
-    case "verification.completed":
-      return lookup(REVIEW_STATUS, payload.reviewStatus) ?? lookup(DECISION_STATUS, payload.decision);
+function mappingOf(event: string | undefined, body: JsonObject): { status: Status | null; unmapped: string | null } {
+  switch (event) {
+    case "verification.completed": {
+      const reviewStatus = asString(prop(body, "reviewStatus"));
+      const status = (reviewStatus === undefined ? undefined : REVIEW_STATUS.get(reviewStatus)) ?? DECISION_STATUS.get(asString(prop(body, "decision")) ?? "");
+      return status === undefined ? { status: null, unmapped: "reviewStatus and decision: no known status" } : { status, unmapped: null };
+    }
     case "verification.extraction":
-      return "started";
+      return { status: "started", unmapped: null };
+    case undefined:
+      return { status: null, unmapped: "event: missing" };
     default:
-      return null;
+      return { status: null, unmapped: "event: unknown" };
   }
 }
 
-/** The outcome fields only, or null when the event carries neither (e.g. extraction). */
-function decisionOf({ decision, reviewStatus }: Payload): Decision | null {
-  if (decision == null && reviewStatus == null) return null;
-  return { decision: decision ?? null, reviewStatus: reviewStatus ?? null };
-}
-
-function subjectOf({ externalUserId }: Payload): Subject {
-  return externalUserId ? { externalUserId } : {};
-}
-
-function normalize(content: Buffer, context: NormalizeContext): NormalizedEvent {
-  const payload = parsePayload(content, payloadSchema);
+function normalize(json: unknown, { content, receivedAt }: NormalizeContext): EventDraft {
+  const body = asObject(json) ?? {};
+  const event = asString(prop(body, "event"));
+  const sessionId = firstString(body, "verificationSessionId");
+  const externalUserId = asString(prop(body, "externalUserId"));
+  const mapping = mappingOf(event, body);
+  // Without its session an event cannot set a verification's status: it is recorded under the
+  // user it names (as id beyond's reference receiver files it; by a digest, since the user key
+  // may be an e-mail address and a correlationId appears in logs), else under its own digest.
+  const correlationId =
+    sessionId !== undefined
+      ? correlationIdOf("idbeyond", sessionId)
+      : externalUserId !== undefined
+        ? correlationIdOf("idbeyond", "user", sha256Hex(externalUserId).slice(0, 32))
+        : unidentifiedCorrelationId("idbeyond", content);
+  const decision = asString(prop(body, "decision"));
+  const reviewStatus = asString(prop(body, "reviewStatus"));
   return {
-    specVersion: SPEC_VERSION,
     eventId: contentEventId("idbeyond", content),
-    correlationId: `idbeyond:${payload.verificationSessionId}`,
+    correlationId,
     provider: "idbeyond",
-    providerEventType: payload.event,
-    status: statusOf(payload),
-    occurredAt: toIsoTime(payload.timestamp),
-    receivedAt: context.receivedAt,
-    subject: subjectOf(payload),
-    decision: decisionOf(payload),
+    providerEventType: event ?? "unknown",
+    status: sessionId === undefined ? null : mapping.status,
+    occurredAt: toIsoTime(prop(body, "timestamp")), // ISO 8601 (epoch milliseconds tolerated)
+    receivedAt,
+    subject: externalUserId === undefined ? {} : { externalUserId },
+    // The outcome fields only; `rationale`, `metadata` and OCR fields may hold personal data.
+    decision: decision === undefined && reviewStatus === undefined ? null : { decision: decision ?? null, reviewStatus: reviewStatus ?? null },
     attemptId: null, // id beyond has no attempts within a session
     sandbox: false, // test and live keys share one runtime; payloads carry no flag
+    unmapped: asObject(json) === undefined ? "the body is not a JSON object" : sessionId === undefined ? "verificationSessionId: missing" : mapping.unmapped,
   };
 }
 
-export const idbeyond: Provider = {
-  id: "idbeyond",
-  authenticate,
-  normalize,
-  invalidPayloadIsAuthFailure: false,
-};
+export const idbeyond: Provider = { id: "idbeyond", authenticate, normalize };

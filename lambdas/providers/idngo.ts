@@ -1,169 +1,58 @@
 /**
- * IDnGO / Cyberity (white labels of the Sumsub API): `x-payload-digest` = hex HMAC of the raw
- * body, algorithm named by `x-payload-digest-alg` (seed 004, providers.md "idngo").
+ * IDnGO / Cyberity (white labels of the Sumsub API), docs/providers/idngo.md: `x-payload-digest`
+ * = hex HMAC of the raw body, algorithm named by `x-payload-digest-alg`.
  */
-import * as v from "valibot";
-import { hmacHex, matchesAnySecret, type HmacAlgorithm } from "../core/crypto.js";
-import { SPEC_VERSION, type Decision, type NormalizedEvent, type Status, type Subject } from "../core/event.js";
+import type { EventDraft } from "../core/canonical.js";
+import { type HmacAlgorithm, hmacHex, matchesAnySecret, sha256Hex } from "../core/crypto.js";
+import type { Status } from "../core/event.js";
 import { header } from "../core/http.js";
+import { toIsoTime } from "../core/time.js";
+import { asBoolean, asObject, asString, asStrings, firstString, type JsonObject, prop } from "./json.js";
 import {
-  InvalidPayload,
-  contentEventId,
-  parsePayload,
-  providerIdSchema,
   type AuthContext,
+  type AuthResult,
+  authFailure,
+  contentEventId,
+  correlationIdOf,
   type NormalizeContext,
   type Provider,
   type RawRequest,
+  unidentifiedCorrelationId,
 } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
 // Authentication
 
-/** Digest algorithm for the `x-payload-digest-alg` header; null = authentication failure. */
-function digestAlgorithm(name: string | undefined, allowSha1: boolean): HmacAlgorithm | null {
-  switch (name) {
-    case undefined: // header missing: SHA-256, Sumsub's default for new webhooks (ours)
-    case "HMAC_SHA256_HEX":
-      return "sha256";
-    case "HMAC_SHA512_HEX":
-      return "sha512";
-    case "HMAC_SHA1_HEX": // deprecated by Sumsub: only when explicitly configured (ours)
-      return allowSha1 ? "sha1" : null;
-    default:
-      return null;
-  }
-}
+const ALGORITHMS: ReadonlyMap<string, HmacAlgorithm> = new Map([
+  ["HMAC_SHA256_HEX", "sha256"],
+  ["HMAC_SHA512_HEX", "sha512"],
+  ["HMAC_SHA1_HEX", "sha1"],
+]);
 
-function authenticate(request: RawRequest, auth: AuthContext): Buffer | null {
-  try {
-    const digest = header(request.headers, "x-payload-digest");
-    const algorithm = digestAlgorithm(header(request.headers, "x-payload-digest-alg"), auth.options.idngoAllowSha1);
-    if (digest === undefined || algorithm === null) return null;
-    return matchesAnySecret(digest, auth.secrets, (secret) => hmacHex(algorithm, secret, request.body)) ? request.body : null;
-  } catch {
-    return null;
-  }
+function authenticate(request: RawRequest, auth: AuthContext): AuthResult {
+  const digest = header(request.headers, "x-payload-digest");
+  if (digest === undefined) return authFailure("missing-signature");
+  const name = header(request.headers, "x-payload-digest-alg");
+  // A missing algorithm header means SHA-256, Sumsub's default for new webhooks (ours).
+  const algorithm = name === undefined ? "sha256" : ALGORITHMS.get(name.trim().toUpperCase());
+  if (algorithm === undefined) return authFailure("unknown-algorithm");
+  // SHA-1 is deprecated by Sumsub: only when explicitly configured (ours).
+  if (algorithm === "sha1" && !auth.options.idngoAllowSha1) return authFailure("algorithm-not-enabled");
+  return matchesAnySecret(digest, auth.secrets, (secret) => hmacHex(algorithm, secret, request.body))
+    ? { ok: true, content: request.body }
+    : authFailure("signature-mismatch");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Payload
-
-const token = providerIdSchema;
-const text = v.pipe(v.string(), v.maxLength(256));
-
-const reviewResultSchema = v.looseObject({
-  // GREEN | RED today; any other token is kept and yields no status rather than a 400.
-  reviewAnswer: v.optional(token),
-  rejectLabels: v.optional(v.array(v.pipe(v.string(), v.maxLength(100)))),
-  reviewRejectType: v.optional(token),
-  // moderationComment / clientComment may hold private information: accepted, never read.
-});
-
-const payloadSchema = v.looseObject({
-  type: token,
-  applicantId: v.optional(providerIdSchema),
-  applicantActionId: v.optional(providerIdSchema),
-  /** Sumsub's event (delivery) id: the pipeline's eventId, NOT its correlationId. */
-  correlationId: v.optional(providerIdSchema),
-  inspectionId: v.optional(text),
-  levelName: v.optional(text),
-  externalUserId: v.optional(text),
-  externalApplicantActionId: v.optional(text),
-  applicantType: v.optional(text),
-  clientId: v.optional(text),
-  // Documented as Boolean, but the seed's own examples send "true"/"false" strings.
-  sandboxMode: v.optional(v.union([v.boolean(), v.picklist(["true", "false"])])),
-  reviewStatus: v.optional(token),
-  reviewResult: v.optional(reviewResultSchema),
-  createdAtMs: v.optional(v.string()),
-});
-
-type Payload = v.InferOutput<typeof payloadSchema>;
-type ReviewResult = v.InferOutput<typeof reviewResultSchema>;
-
-const SUMSUB_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z?$/;
+// Status mapping
 
 /**
- * `createdAtMs` is a UTC string `yyyy-MM-dd HH:mm:ss.fff` (not epoch ms). `Date.parse` reads that
- * form as local time, so it is decomposed and built with `Date.UTC`. The fraction is optional.
- * Returns null for anything that is not a real calendar time.
+ * `reviewStatus` → status. `completed` needs the answer: GREEN approved; RED rejected, or
+ * resubmission_requested when the reject type is RETRY (RED without a type is read as the
+ * conservative `rejected`). `awaitingService` (paused for a slow external check, even with a
+ * GREEN answer) is in_review; `awaitingUser` (a company waiting for its associated parties) is on_hold.
  */
-export function parseSumsubTime(value: string): string | null {
-  const m = SUMSUB_TIME.exec(value);
-  if (m === null) return null;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const ms = Number((m[7] ?? "").padEnd(3, "0").slice(0, 3));
-  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms));
-  const roundTrips =
-    date.getUTCFullYear() === year &&
-    date.getUTCMonth() === month - 1 &&
-    date.getUTCDate() === day &&
-    date.getUTCHours() === hour &&
-    date.getUTCMinutes() === minute &&
-    date.getUTCSeconds() === second;
-  return roundTrips ? date.toISOString() : null;
-}
-
-function isActionWebhook(payload: Payload): boolean {
-  return payload.type.startsWith("applicantAction") || payload.applicantActionId !== undefined;
-}
-
-function correlationIdOf(payload: Payload): string {
-  if (isActionWebhook(payload)) {
-    if (payload.applicantActionId === undefined) throw new InvalidPayload("applicantActionId: required for action webhooks");
-    return `idngo:action:${payload.applicantActionId}`;
-  }
-  if (payload.applicantId === undefined) throw new InvalidPayload("applicantId: required");
-  return `idngo:${payload.applicantId}`;
-}
-
-function occurredAtOf(payload: Payload): string | null {
-  if (payload.createdAtMs === undefined) return null;
-  const iso = parseSumsubTime(payload.createdAtMs);
-  if (iso === null) throw new InvalidPayload("createdAtMs: expected a UTC time yyyy-MM-dd HH:mm:ss.fff");
-  return iso;
-}
-
-/**
- * Types whose reviewStatus is the applicant's (or action's) current status. The informational
- * ones (applicantPersonalInfoChanged, applicantLevelChanged, applicantWorkflowCompleted) are
- * included on purpose: they carry the *current* reviewStatus, and with createdAtMs ordering a
- * current status is never wrong (a level change does put the applicant back to `init`).
- * Not listed, so status null (accepted and recorded): applicantTagsChanged, applicantActivated,
- * applicantDeactivated (they repeat reviewStatus but carry no verification outcome) and unknown types.
- */
-const REVIEW_STATUS_TYPES: ReadonlySet<string> = new Set([
-  "applicantCreated",
-  "applicantPending",
-  "applicantReviewed",
-  "applicantOnHold",
-  "applicantPrechecked",
-  "applicantPersonalInfoChanged",
-  "applicantLevelChanged",
-  "applicantWorkflowCompleted",
-  "applicantActionPending",
-  "applicantActionReviewed",
-  "applicantActionOnHold",
-]);
-
-/**
- * `completed` + answer. RED without a reject type (or with an unknown one) is read as
- * `rejected`: the conservative reading, a RETRY would have said so. Unknown answers: null.
- */
-function completedStatus(result: ReviewResult | undefined): Status | null {
-  switch (result?.reviewAnswer) {
-    case "GREEN":
-      return "approved";
-    case "RED":
-      return result.reviewRejectType === "RETRY" ? "resubmission_requested" : "rejected";
-    default:
-      return null;
-  }
-}
-
-/** reviewStatus → status. `awaitingUser`, `awaitingService` and unknown values have no documented mapping: null. */
-function reviewStatusToStatus(reviewStatus: string | undefined, result: ReviewResult | undefined): Status | null {
+function reviewStatusToStatus(reviewStatus: string | undefined, result: JsonObject | undefined): Status | undefined {
   switch (reviewStatus) {
     case "init":
       return "created";
@@ -171,63 +60,168 @@ function reviewStatusToStatus(reviewStatus: string | undefined, result: ReviewRe
       return "submitted";
     case "prechecked":
     case "queued":
+    case "awaitingService":
       return "in_review";
     case "onHold":
+    case "awaitingUser":
       return "on_hold";
     case "completed":
-      return completedStatus(result);
+      switch (asString(prop(result, "reviewAnswer"))) {
+        case "GREEN":
+          return "approved";
+        case "RED":
+          return prop(result, "reviewRejectType") === "RETRY" ? "resubmission_requested" : "rejected";
+        default:
+          return undefined;
+      }
     default:
-      return null;
+      return undefined;
   }
 }
 
-function statusOf(payload: Pick<Payload, "type" | "reviewStatus" | "reviewResult">): Status | null {
-  if (payload.type === "applicantReset") return "created"; // a new cycle, whatever reviewResult still says
-  if (payload.type === "applicantDeleted") return "deleted"; // final, even though reviewStatus says `init`
-  if (!REVIEW_STATUS_TYPES.has(payload.type)) return null; // no outcome or unknown type: recorded only
-  return reviewStatusToStatus(payload.reviewStatus, payload.reviewResult);
+/** Types that end a verification whatever their reviewStatus says. */
+const TYPE_STATUS: ReadonlyMap<string, Status> = new Map([
+  ["applicantReset", "created"], // a new cycle, whatever reviewResult still says
+  ["applicantDeleted", "deleted"], // final, even though reviewStatus says `init`
+]);
+
+/**
+ * Types whose reviewStatus is the applicant's (or action's) current status. The informational
+ * ones (applicantPersonalInfoChanged, applicantLevelChanged) are included on purpose: they carry
+ * the *current* reviewStatus, and with createdAtMs ordering a current status is never wrong.
+ * Every `applicantAction…` type is read the same way, for the action.
+ */
+const REVIEW_STATUS_TYPES: ReadonlySet<string> = new Set([
+  "applicantCreated",
+  "applicantPending",
+  "applicantReviewed",
+  "applicantOnHold",
+  "applicantPrechecked",
+  "applicantAwaitingUser",
+  "applicantAwaitingService",
+  "applicantPersonalInfoChanged",
+  "applicantLevelChanged",
+  "applicantWorkflowCompleted",
+  "applicantWorkflowFailed",
+]);
+
+/**
+ * Known types that carry no KYC status of the applicant: recorded only. Transaction monitoring
+ * (`applicantKyt…`, `kytCase…`, `amlCase…`) reports on a *transaction* or a case: its
+ * reviewStatus/reviewAnswer must never change the person's verification (a rejected transfer
+ * does not reject a verified person).
+ */
+function isInformational(type: string): boolean {
+  return (
+    /^(applicantKyt|kytCase|amlCase|videoIdent)/.test(type) ||
+    [
+      "applicantTagsChanged",
+      "applicantActivated",
+      "applicantDeactivated",
+      "applicantTravelRuleStatusChanged",
+      // Personal data erased on request: the applicant and its review status remain.
+      "applicantPersonalDataDeleted",
+    ].includes(type)
+  );
+}
+
+const isActionType = (type: string): boolean => type.startsWith("applicantAction");
+
+// ---------------------------------------------------------------------------------------------
+// Normalization
+
+interface Mapping {
+  readonly status: Status | null;
+  readonly unmapped: string | null;
+}
+
+function mappingOf(type: string | undefined, body: JsonObject): Mapping {
+  if (type === undefined) return { status: null, unmapped: "type: missing" };
+  const byType = TYPE_STATUS.get(type);
+  if (byType !== undefined) return { status: byType, unmapped: null };
+  if (isInformational(type)) return { status: null, unmapped: null };
+  if (!REVIEW_STATUS_TYPES.has(type) && !isActionType(type)) return { status: null, unmapped: "type: unknown" };
+  const status = reviewStatusToStatus(asString(prop(body, "reviewStatus")), asObject(prop(body, "reviewResult")));
+  return status === undefined
+    ? { status: null, unmapped: "reviewStatus (with reviewResult.reviewAnswer): no known status" }
+    : { status, unmapped: null };
 }
 
 /**
- * `{answer, rejectType, labels}` only when the review is `completed` (providers.md: the answer
- * only counts then; applicantReset still carries the previous GREEN). Comments are never copied.
+ * The verification an event belongs to: `idngo:{applicantId}`; an action's `idngo:action:{applicantActionId}`;
+ * transaction monitoring without an applicant `idngo:kyt:{kytTxnId}` or `idngo:kytcase:{kytCaseId}`;
+ * else one correlationId per distinct unidentified event. `missing` names why an event filed
+ * elsewhere than under its applicant or action cannot set a status.
  */
-function decisionOf(payload: Payload): Decision | null {
-  const result = payload.reviewResult;
-  if (payload.reviewStatus !== "completed" || result?.reviewAnswer === undefined) return null;
-  return { answer: result.reviewAnswer, rejectType: result.reviewRejectType ?? null, labels: result.rejectLabels ?? [] };
+function correlationIdFor(type: string | undefined, body: JsonObject, content: Buffer): { id: string; missing: string | null } {
+  const applicantId = firstString(body, "applicantId");
+  const actionId = firstString(body, "applicantActionId");
+  if (actionId !== undefined) return { id: correlationIdOf("idngo", "action", actionId), missing: null };
+  const actionWithoutId = type !== undefined && isActionType(type) ? "applicantActionId: missing" : null;
+  if (applicantId !== undefined) return { id: correlationIdOf("idngo", applicantId), missing: actionWithoutId };
+  const txnId = firstString(body, "kytTxnId");
+  if (txnId !== undefined) return { id: correlationIdOf("idngo", "kyt", txnId), missing: "applicantId: missing (filed under its transaction)" };
+  const caseId = firstString(body, "kytCaseId", "caseId");
+  if (caseId !== undefined) return { id: correlationIdOf("idngo", "kytcase", caseId), missing: "applicantId: missing (filed under its case)" };
+  return { id: unidentifiedCorrelationId("idngo", content), missing: "applicantId: missing" };
 }
 
-function subjectOf(payload: Payload): Subject {
+/**
+ * Sumsub's `correlationId` names the operation that triggered the webhook, and several webhooks
+ * of one operation may share it; the body digest keeps those apart, while a redelivery (the same
+ * bytes) keeps its id.
+ */
+function eventIdOf(body: JsonObject, content: Buffer): string {
+  const operation = firstString(body, "correlationId");
+  const digest = sha256Hex(content);
+  return operation === undefined ? `idngo:${digest}` : `${correlationIdOf("idngo", operation)}:${digest.slice(0, 32)}`;
+}
+
+/**
+ * `{answer, rejectType, labels}` only when the review is `completed` (the answer only counts then;
+ * applicantReset still carries the previous GREEN). Comments are never copied.
+ */
+function decisionOf(body: JsonObject): EventDraft["decision"] {
+  const result = asObject(prop(body, "reviewResult"));
+  const answer = asString(prop(result, "reviewAnswer"));
+  if (prop(body, "reviewStatus") !== "completed" || answer === undefined) return null;
+  return { answer, rejectType: asString(prop(result, "reviewRejectType")) ?? null, labels: asStrings(prop(result, "rejectLabels")) ?? [] };
+}
+
+function subjectOf(body: JsonObject, isAction: boolean): Record<string, string> {
   const subject: Record<string, string> = {};
-  if (payload.externalUserId) subject["externalUserId"] = payload.externalUserId;
-  if (isActionWebhook(payload) && payload.externalApplicantActionId) {
-    subject["externalApplicantActionId"] = payload.externalApplicantActionId;
-  }
+  const externalUserId = asString(prop(body, "externalUserId"));
+  const externalActionId = asString(prop(body, "externalApplicantActionId"));
+  if (externalUserId !== undefined) subject["externalUserId"] = externalUserId;
+  if (isAction && externalActionId !== undefined) subject["externalApplicantActionId"] = externalActionId;
   return subject;
 }
 
-function normalize(content: Buffer, context: NormalizeContext): NormalizedEvent {
-  const payload = parsePayload(content, payloadSchema);
+function normalize(json: unknown, { content, receivedAt }: NormalizeContext): EventDraft {
+  const body = asObject(json) ?? {};
+  const type = asString(prop(body, "type"));
+  const { id: correlationId, missing } = correlationIdFor(type, body, content);
+  const isObject = asObject(json) !== undefined;
+  const mapping = mappingOf(type, body);
+  // Without the verification it belongs to, an event cannot set a status: recorded only. Known
+  // no-status types (transaction monitoring filed under its transaction) need no reason.
+  const unmapped = !isObject ? "the body is not a JSON object" : mapping.status === null && mapping.unmapped === null ? null : (missing ?? mapping.unmapped);
   return {
-    specVersion: SPEC_VERSION,
-    eventId: payload.correlationId === undefined ? contentEventId("idngo", content) : `idngo:${payload.correlationId}`,
-    correlationId: correlationIdOf(payload),
+    eventId: eventIdOf(body, content),
+    correlationId,
     provider: "idngo",
-    providerEventType: payload.type,
-    status: statusOf(payload),
-    occurredAt: occurredAtOf(payload),
-    receivedAt: context.receivedAt,
-    subject: subjectOf(payload),
-    decision: decisionOf(payload),
+    providerEventType: type ?? "unknown",
+    status: isObject && missing === null ? mapping.status : null,
+    // createdAtMs (`yyyy-MM-dd HH:mm:ss.fff` UTC, sometimes with a `+0000` offset), else createdAt.
+    occurredAt: toIsoTime(prop(body, "createdAtMs")) ?? toIsoTime(prop(body, "createdAt")),
+    receivedAt,
+    subject: subjectOf(body, correlationId.startsWith("idngo:action:")),
+    decision: decisionOf(body),
     attemptId: null,
-    sandbox: payload.sandboxMode === true || payload.sandboxMode === "true",
+    // Documented as a boolean; the string "true"/"false" is seen too.
+    sandbox: asBoolean(prop(body, "sandboxMode")) ?? false,
+    unmapped,
   };
 }
 
-export const idngo: Provider = {
-  id: "idngo",
-  authenticate,
-  normalize,
-  invalidPayloadIsAuthFailure: false,
-};
+export const idngo: Provider = { id: "idngo", authenticate, normalize };

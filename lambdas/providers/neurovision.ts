@@ -1,23 +1,26 @@
 /**
- * NeuroVision KYC widget: the body is `{"encrypted": base64(IV ‖ AES-256-CBC(json))}` under a key
- * derived from the webhook secret (seed 000's clientKey recipe, providers.md "neurovision").
+ * NeuroVision KYC widget, docs/providers/neurovision.md: the body is
+ * `{"encrypted": base64(IV ‖ AES-256-CBC(json))}` under a key derived from the webhook secret.
  *
  * CBC has no MAC, so a successful decryption proves little: a wrong key yields valid padding
  * about once in 256 tries, and whoever holds a delivery can flip bits of the first plaintext
- * block through the IV. A key is therefore accepted only when its plaintext is UTF-8 JSON of
- * the strict shape below, and every failure returns the same `null` (no padding oracle).
+ * block through the IV. A key is therefore accepted only when its plaintext is UTF-8 JSON with
+ * a UUID `sessionId` and a status token, and every failure is the same 401. The failure path
+ * does the same work whether the padding was valid or not (every candidate key decrypts the
+ * whole ciphertext and its plaintext is parsed either way), so timing is no padding oracle.
  */
 import { createDecipheriv } from "node:crypto";
-import * as v from "valibot";
+import type { EventDraft } from "../core/canonical.js";
 import { sha256Hex } from "../core/crypto.js";
-import { SPEC_VERSION, type NormalizedEvent, type Status } from "../core/event.js";
+import type { Status } from "../core/event.js";
+import { toIsoTime } from "../core/time.js";
+import { asObject, asString, firstString, type JsonObject, prop } from "./json.js";
 import {
-  InvalidPayload,
-  contentEventId,
-  parsePayload,
-  providerIdSchema,
-  toIsoTime,
   type AuthContext,
+  type AuthResult,
+  authFailure,
+  contentEventId,
+  correlationIdOf,
   type NeurovisionKeyDerivation,
   type NormalizeContext,
   type Provider,
@@ -25,143 +28,175 @@ import {
 } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
-// Decrypted payload
+// Keys
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+type Derivation = Exclude<NeurovisionKeyDerivation, "any">;
 
-const resultSchema = v.looseObject({
-  type: providerIdSchema,
-  status: providerIdSchema,
-  // `ocr` and anything else in a result is personal data: accepted, never read.
-});
+/** The derivations tried, in order: the documented recipe first. */
+const DERIVATIONS: Readonly<Record<NeurovisionKeyDerivation, readonly Derivation[]>> = {
+  any: ["sha256", "sha256-hex-prefix"],
+  sha256: ["sha256"],
+  "sha256-hex-prefix": ["sha256-hex-prefix"],
+};
 
-const payloadSchema = v.looseObject({
-  sessionId: v.pipe(v.string(), v.regex(UUID, "a UUID")),
-  clientKey: v.pipe(v.string(), v.minLength(1), v.maxLength(36)),
-  status: v.pipe(v.string(), v.regex(/^[a-z_]{1,32}$/, "1-32 lowercase letters or underscores")),
-  createdAt: v.optional(v.union([v.string(), v.number()])),
-  results: v.optional(v.array(resultSchema)),
-});
-
-type Payload = v.InferOutput<typeof payloadSchema>;
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** Strict parse of decrypted content; throws `InvalidPayload` (never echoing values). */
-function parsePlaintext(content: Buffer): Payload {
-  try {
-    utf8.decode(content);
-  } catch {
-    throw new InvalidPayload("body is not valid UTF-8");
-  }
-  return parsePayload(content, payloadSchema);
-}
-
-function isValidPlaintext(content: Buffer): boolean {
-  try {
-    parsePlaintext(content);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Decryption
-
-const BLOCK = 16;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-function deriveKey(secret: string, derivation: NeurovisionKeyDerivation): Buffer {
+function deriveKey(secret: string, derivation: Derivation): Buffer {
   const hex = sha256Hex(secret);
   switch (derivation) {
-    case "sha256": // seed 000: SHA-256(secret), 32 raw bytes
+    case "sha256": // NeuroVision's recipe: SHA-256(secret), 32 raw bytes
       return Buffer.from(hex, "hex");
     case "sha256-hex-prefix": // third-party code: first 32 hex characters as ASCII bytes
       return Buffer.from(hex.slice(0, 32), "ascii");
   }
 }
 
-/** IV ‖ ciphertext from the body, or null: strict base64, at least one block after the IV. */
-function ciphertextOf(body: Buffer): Buffer | null {
+/** Derived keys per secret and derivation, kept for the container's life (a handful of secrets). */
+const keyCache = new Map<string, Buffer>();
+
+function keyFor(secret: string, derivation: Derivation): Buffer {
+  const cacheKey = `${derivation}\u0000${secret}`;
+  let key = keyCache.get(cacheKey);
+  if (key === undefined) {
+    if (keyCache.size >= 64) keyCache.clear();
+    key = deriveKey(secret, derivation);
+    keyCache.set(cacheKey, key);
+  }
+  return key;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decryption
+
+const BLOCK = 16;
+
+/** The `encrypted` field of the envelope, or why there is none. */
+function ciphertextOf(body: Buffer): Buffer | "missing" | "invalid" {
+  let envelope: unknown;
+  try {
+    // Strict JSON (no BOM tolerance): the envelope is not authenticated by anything else.
+    envelope = JSON.parse(body.toString("utf8"));
+  } catch {
+    return "invalid";
+  }
+  const encrypted = prop(asObject(envelope), "encrypted");
+  if (encrypted === undefined) return "missing"; // e.g. plaintext JSON: no webhook secret at NeuroVision
+  if (typeof encrypted !== "string") return "invalid";
+  const data = Buffer.from(encrypted, "base64");
+  // Canonical base64 only (re-encoding is exact), and IV + at least one whole block.
+  if (data.toString("base64") !== encrypted) return "invalid";
+  return data.length >= 2 * BLOCK && data.length % BLOCK === 0 ? data : "invalid";
+}
+
+/** CBC decryption without padding removal; the padding is checked by `unpad`. */
+function decryptRaw(key: Buffer, data: Buffer): Buffer {
+  const decipher = createDecipheriv("aes-256-cbc", key, data.subarray(0, BLOCK)).setAutoPadding(false);
+  return Buffer.concat([decipher.update(data.subarray(BLOCK)), decipher.final()]);
+}
+
+/** The plaintext without its PKCS#7 padding, and whether the padding was valid (no early exit). */
+function unpad(raw: Buffer): { readonly plaintext: Buffer; readonly validPadding: boolean } {
+  const n = raw[raw.length - 1] ?? 0;
+  let bad = Number(n < 1 || n > BLOCK);
+  for (let i = 1; i <= BLOCK; i += 1) {
+    const byte = raw[raw.length - i] ?? 0;
+    bad |= Number(i <= n && byte !== n);
+  }
+  return bad === 0 ? { plaintext: raw.subarray(0, raw.length - n), validPadding: true } : { plaintext: raw, validPadding: false };
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A status of any spelling (unknown ones are recorded, not refused), bounded. */
+const STATUS_TOKEN = /^[\x20-\x7e]{1,64}$/;
+
+/**
+ * The plaintext as the delivery JSON, or undefined: UTF-8, a JSON object, a UUID sessionId, a
+ * status string, and a clientKey (if any) within NeuroVision's 36 characters. This is what tells
+ * a right key from a wrong one whose padding happened to be valid, not a check of the format:
+ * unknown statuses and any other field are accepted and recorded.
+ */
+function parsePlaintext(plaintext: Buffer): JsonObject | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(body.toString("utf8"));
+    json = JSON.parse(utf8.decode(plaintext));
   } catch {
-    return null;
+    return undefined;
   }
-  if (typeof json !== "object" || json === null || !("encrypted" in json)) return null;
-  const encrypted = json.encrypted;
-  if (typeof encrypted !== "string" || !BASE64.test(encrypted)) return null;
-  const data = Buffer.from(encrypted, "base64");
-  return data.length >= 2 * BLOCK && (data.length - BLOCK) % BLOCK === 0 ? data : null;
+  const body = asObject(json);
+  const sessionId = prop(body, "sessionId");
+  const status = prop(body, "status");
+  const clientKey = prop(body, "clientKey");
+  const valid =
+    typeof sessionId === "string" &&
+    UUID.test(sessionId) &&
+    typeof status === "string" &&
+    STATUS_TOKEN.test(status) &&
+    (clientKey === undefined || clientKey === null || (typeof clientKey === "string" && clientKey.length <= 36));
+  return valid ? body : undefined;
 }
 
-function decrypt(key: Buffer, data: Buffer): Buffer | null {
-  try {
-    const decipher = createDecipheriv("aes-256-cbc", key, data.subarray(0, BLOCK));
-    return Buffer.concat([decipher.update(data.subarray(BLOCK)), decipher.final()]);
-  } catch {
-    return null; // bad padding (wrong key or tampered ciphertext)
-  }
-}
-
-function authenticate(request: RawRequest, auth: AuthContext): Buffer | null {
-  try {
-    const data = ciphertextOf(request.body);
-    if (data === null) return null;
-    let accepted: Buffer | null = null;
-    // Every secret is tried (no early exit); the first whose plaintext has the strict shape wins.
-    for (const secret of auth.secrets) {
-      if (secret.length === 0) continue;
-      const plaintext = decrypt(deriveKey(secret, auth.options.neurovisionKeyDerivation), data);
-      if (plaintext !== null && accepted === null && isValidPlaintext(plaintext)) accepted = plaintext;
+function authenticate(request: RawRequest, auth: AuthContext): AuthResult {
+  const data = ciphertextOf(request.body);
+  if (data === "missing") return authFailure("missing-signature");
+  if (data === "invalid") return authFailure("undecryptable");
+  let anyValidPadding = false;
+  for (const secret of auth.secrets) {
+    if (secret.length === 0) continue;
+    for (const derivation of DERIVATIONS[auth.options.neurovisionKeyDerivation]) {
+      const { plaintext, validPadding } = unpad(decryptRaw(keyFor(secret, derivation), data));
+      // Parsed whether or not the padding was valid: the same work either way.
+      const json = parsePlaintext(plaintext);
+      if (validPadding && json !== undefined) return { ok: true, content: plaintext, json };
+      anyValidPadding ||= validPadding;
     }
-    return accepted;
-  } catch {
-    return null;
   }
+  return authFailure(anyValidPadding ? "invalid-plaintext" : "undecryptable");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Normalization
 
 const STATUS: ReadonlyMap<string, Status> = new Map([
+  ["idle", "created"], // the session exists, nothing captured yet
   ["wait", "submitted"],
+  ["processing", "in_review"],
   ["suspicious", "in_review"],
   ["success", "approved"], // only when every check passed
   ["failed", "rejected"],
   ["expired", "expired"],
 ]);
 
-/** Unknown (well-formed) status strings: null, the event is recorded without a status change. */
-function statusOf(status: string): Status | null {
-  return STATUS.get(status) ?? null;
+/** `type:status` per check; OCR results and anything else in a result are personal data. */
+function checksOf(results: unknown): string[] {
+  if (!Array.isArray(results)) return [];
+  return results.slice(0, 50).map((result) => {
+    const r = asObject(result);
+    return `${asString(prop(r, "type")) ?? "unknown"}:${asString(prop(r, "status")) ?? "unknown"}`;
+  });
 }
 
-function normalize(content: Buffer, context: NormalizeContext): NormalizedEvent {
-  const payload = parsePlaintext(content);
+function normalize(json: unknown, { content, receivedAt }: NormalizeContext): EventDraft {
+  // Authentication only succeeds for an object with a UUID sessionId and a status token.
+  const body = asObject(json) ?? {};
+  const sessionId = firstString(body, "sessionId") ?? "";
+  const status = asString(prop(body, "status")) ?? "";
+  const mapped = STATUS.get(status);
+  const clientKey = asString(prop(body, "clientKey"));
   return {
-    specVersion: SPEC_VERSION,
     // The ciphertext differs on every delivery (random IV): the digest of the plaintext does not.
     eventId: contentEventId("neurovision", content),
-    correlationId: `neurovision:${payload.sessionId}`,
+    correlationId: correlationIdOf("neurovision", sessionId),
     provider: "neurovision",
-    providerEventType: payload.status, // no event type in the payload: the session status is the signal
-    status: statusOf(payload.status),
-    occurredAt: toIsoTime(payload.createdAt),
-    receivedAt: context.receivedAt,
-    subject: { clientKey: payload.clientKey },
-    // `type:status` per check only; OCR results are personal data and never copied.
-    decision: { status: payload.status, checks: (payload.results ?? []).map((r) => `${r.type}:${r.status}`) },
+    providerEventType: status, // no event type in the payload: the session status is the signal
+    status: mapped ?? null,
+    // When the result was produced. `createdAt` is the session's start, the same on every delivery.
+    occurredAt: toIsoTime(prop(body, "responseTime")),
+    receivedAt,
+    subject: clientKey === undefined ? {} : { clientKey },
+    decision: { status, checks: checksOf(prop(body, "results")) },
     attemptId: null,
     sandbox: false,
+    unmapped: mapped === undefined ? "status: no KYC status mapping" : null,
   };
 }
 
-export const neurovision: Provider = {
-  id: "neurovision",
-  authenticate,
-  normalize,
-  invalidPayloadIsAuthFailure: true,
-};
+export const neurovision: Provider = { id: "neurovision", authenticate, normalize };

@@ -1,6 +1,6 @@
-import * as v from "valibot";
+import { idPart, type EventDraft } from "../core/canonical.js";
 import { sha256Hex } from "../core/crypto.js";
-import type { NormalizedEvent, ProviderId } from "../core/event.js";
+import type { ProviderId } from "../core/event.js";
 import type { Headers } from "../core/http.js";
 
 /** The request exactly as received: raw bytes (never re-serialised JSON) and headers. */
@@ -20,16 +20,19 @@ export interface ProviderOptions {
 }
 
 /**
- * `sha256`: key = SHA-256(secret), 32 raw bytes (the seed's recipe).
+ * `sha256`: key = SHA-256(secret), 32 raw bytes (NeuroVision's documented recipe).
  * `sha256-hex-prefix`: key = first 32 hex characters of SHA-256(secret), used as ASCII bytes
  * (seen in third-party integration code).
+ * `any`: either of them (the default: integrators are seen deriving the key both ways).
  */
-export type NeurovisionKeyDerivation = "sha256" | "sha256-hex-prefix";
+export type NeurovisionKeyDerivation = "any" | "sha256" | "sha256-hex-prefix";
+
+export const NEUROVISION_KEY_DERIVATIONS: readonly NeurovisionKeyDerivation[] = ["any", "sha256", "sha256-hex-prefix"];
 
 export const DEFAULT_OPTIONS: ProviderOptions = {
   veriffLegacySignature: false,
   idngoAllowSha1: false,
-  neurovisionKeyDerivation: "sha256",
+  neurovisionKeyDerivation: "any",
 };
 
 export interface AuthContext {
@@ -38,76 +41,70 @@ export interface AuthContext {
   readonly options: ProviderOptions;
 }
 
+/**
+ * Why a request was not authenticated. Logged and counted for the operator, never answered:
+ * every cause gets the same 401.
+ */
+export const AUTH_FAILURE_CAUSES = [
+  "no-secret-configured",
+  "missing-signature",
+  "algorithm-not-enabled",
+  "unknown-algorithm",
+  "signature-mismatch",
+  "undecryptable",
+  "invalid-plaintext",
+] as const;
+
+export type AuthFailureCause = (typeof AUTH_FAILURE_CAUSES)[number];
+
+export type AuthResult =
+  | {
+      readonly ok: true;
+      /** What was authenticated: the raw body for HMAC schemes, the decrypted plaintext for NeuroVision. */
+      readonly content: Buffer;
+      /** The content already parsed as JSON, when authentication had to parse it (NeuroVision). */
+      readonly json?: unknown;
+    }
+  | { readonly ok: false; readonly cause: AuthFailureCause };
+
+export const authFailure = (cause: AuthFailureCause): AuthResult => ({ ok: false, cause });
+
 export interface NormalizeContext {
   /** ISO 8601 time the pipeline received the request. */
   readonly receivedAt: string;
+  /** The authenticated bytes, for content-derived event ids. */
+  readonly content: Buffer;
 }
 
 /**
  * One KYC provider: authenticate the raw request, then normalize what was authenticated.
- * Both are pure functions of their inputs: no I/O, no clock, no logging.
+ * Both are pure functions of their inputs: no I/O, no clock, no logging, and neither throws
+ * for anything a request can contain.
  */
 export interface Provider {
   readonly id: ProviderId;
+  authenticate(request: RawRequest, auth: AuthContext): AuthResult;
   /**
-   * Returns the authenticated content (the raw body for HMAC schemes, the decrypted
-   * plaintext for NeuroVision), or `null` for any authentication failure. Never throws.
+   * Maps authenticated JSON (any JSON value) to an event draft. Never refuses for shape: what
+   * cannot be mapped gets `status: null` and an `unmapped` reason naming what was missing.
    */
-  authenticate(request: RawRequest, auth: AuthContext): Buffer | null;
-  /** Turns authenticated content into the normalized event; throws `InvalidPayload`. */
-  normalize(content: Buffer, context: NormalizeContext): NormalizedEvent;
-  /**
-   * When true, an `InvalidPayload` is answered like an authentication failure (401):
-   * for unauthenticated encryption (AES-CBC without MAC) a distinct answer would be an oracle.
-   */
-  readonly invalidPayloadIsAuthFailure: boolean;
+  normalize(json: unknown, context: NormalizeContext): EventDraft;
 }
-
-/** The authenticated content is not JSON or not the provider's shape. The message never echoes values. */
-export class InvalidPayload extends Error {
-  override readonly name = "InvalidPayload";
-}
-
-/** Parses JSON and validates it against `schema`; errors name the path and expectation, never the value. */
-export function parsePayload<S extends v.GenericSchema>(content: Buffer, schema: S): v.InferOutput<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(content.toString("utf8"));
-  } catch {
-    throw new InvalidPayload("body is not valid JSON");
-  }
-  const result = v.safeParse(schema, json);
-  if (result.success) return result.output;
-  const problems = result.issues.slice(0, 5).map((issue) => {
-    const path = v.getDotPath(issue) ?? "(root)";
-    return issue.expected === null ? `${path}: invalid` : `${path}: expected ${issue.expected}`;
-  });
-  throw new InvalidPayload(problems.join("; "));
-}
-
-/**
- * A provider's own identifier as it may appear in a correlationId: printable ASCII without
- * spaces (safe as an SQS MessageGroupId and a DynamoDB key), short enough that
- * `{provider}:{id}` stays within 128 characters.
- */
-export const providerIdSchema = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,100}$/, "1-100 printable ASCII characters"));
 
 /** An event id derived from authenticated content, for providers without their own event id. */
 export function contentEventId(provider: ProviderId, content: Uint8Array): string {
   return `${provider}:${sha256Hex(content)}`;
 }
 
-/** A date-time without a zone designator: providers mean UTC, `Date.parse` would read local time. */
-const ZONELESS = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
-
 /**
- * Parses an ISO 8601 timestamp (zoneless means UTC) or epoch milliseconds into canonical
- * ISO UTC, or null when absent or unparseable.
+ * The correlationId of an event that names no verification: `{provider}:unidentified:{digest}`,
+ * one per distinct event, so that it is recorded (and visible) rather than refused.
  */
-export function toIsoTime(value: string | number | null | undefined): string | null {
-  if (value === null || value === undefined || value === "") return null;
-  const ms = typeof value === "number" ? value : Date.parse(ZONELESS.test(value) ? `${value.replace(" ", "T")}Z` : value);
-  if (!Number.isFinite(ms)) return null;
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+export function unidentifiedCorrelationId(provider: ProviderId, content: Uint8Array): string {
+  return `${provider}:unidentified:${sha256Hex(content).slice(0, 32)}`;
+}
+
+/** `{provider}:{part}:{part}…`, each part bounded by `idPart` (kept when short printable ASCII, else a digest). */
+export function correlationIdOf(provider: ProviderId, ...parts: readonly string[]): string {
+  return [provider, ...parts.map(idPart)].join(":");
 }

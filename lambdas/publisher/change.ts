@@ -3,8 +3,8 @@
  * item whose `status` differs from its previous image. Duplicates and stale events never
  * rewrite the status, so they produce nothing.
  */
-import type { Decision, ProviderId, Status, Subject } from "../core/event.js";
-import { toSqsId } from "../core/sqs-ids.js";
+import type { DecisionDetails, ProviderId, Status, Subject } from "../core/event.js";
+import { toSqsId } from "../core/sqs-message.js";
 import { TABLE } from "../core/table.js";
 import type { VerificationState } from "../consumer/store.js";
 
@@ -23,7 +23,9 @@ export interface StatusChange {
   readonly occurredAt: string | null;
   /** When the pipeline applied the change. */
   readonly changedAt: string;
-  readonly decision: Decision | null;
+  readonly decision: DecisionDetails | null;
+  /** True when the verification ran in the provider's sandbox (test) environment: keep it out of production decisions. */
+  readonly sandbox: boolean;
 }
 
 export interface OutgoingChange {
@@ -54,6 +56,7 @@ export function statusChangeOf(oldImage: StateImage | undefined, newImage: State
       occurredAt: newImage.occurredAt,
       changedAt: newImage.statusChangedAt ?? newImage.updatedAt,
       decision: newImage.decision,
+      sandbox: newImage.sandbox ?? false,
     },
     groupId: toSqsId(newImage.correlationId),
     deduplicationId: toSqsId(`${newImage.correlationId}#v${newImage.version}`),

@@ -7,5 +7,6 @@ import { createPublisherHandler } from "./publisher.js";
 export const handler = createPublisherHandler({
   sqs: createSqsClient(),
   queueUrl: required(process.env, "STATUS_CHANGES_QUEUE_URL"),
+  failuresQueueUrl: required(process.env, "PUBLISHER_FAILURES_QUEUE_URL"),
   logger: new Logger({ serviceName: "kyc-publisher" }),
 });

@@ -1,3 +1,4 @@
+import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { required } from "../core/config.js";
@@ -7,4 +8,5 @@ import { createReadHandler } from "./read.js";
 export const handler = createReadHandler({
   documents: DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 })),
   tableName: required(process.env, "TABLE_NAME"),
+  logger: new Logger({ serviceName: "kyc-read" }),
 });

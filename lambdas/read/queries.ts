@@ -1,6 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { TABLE } from "../core/table.js";
 import type { HistoryEntry, VerificationState } from "../consumer/store.js";
+import { cursorOf, decodeCursor } from "./cursor.js";
+import { subjectIndexKey } from "./subject-key.js";
+
+export { InvalidCursor } from "./cursor.js";
 
 /** What `GET /verifications/{correlationId}` answers. */
 export interface VerificationView {
@@ -14,13 +18,18 @@ export interface VerificationView {
   readonly updatedAt: string;
   readonly statusChangedAt: string | null;
   readonly version: number;
+  /** True for a provider's test (sandbox) verification; false when the item predates the flag. */
+  readonly sandbox: boolean;
   /** Every distinct event, in processing order. */
   readonly history: readonly HistoryEntry[];
 }
 
 export type VerificationSummary = Omit<VerificationView, "history">;
 
-function view(state: VerificationState): VerificationSummary {
+/** The state item as read back: items written before the consumer stored `sandbox` lack it. */
+type StateItem = VerificationState & { readonly sandbox?: boolean };
+
+function view(state: StateItem): VerificationSummary {
   return {
     correlationId: state.correlationId,
     provider: state.provider,
@@ -32,6 +41,7 @@ function view(state: VerificationState): VerificationSummary {
     updatedAt: state.updatedAt,
     statusChangedAt: state.statusChangedAt,
     version: state.version,
+    sandbox: state.sandbox === true,
   };
 }
 
@@ -72,7 +82,7 @@ export async function getVerification(
   );
   if (state.Item === undefined) return undefined;
   history.sort((a, b) => (a.processedAt < b.processedAt ? -1 : a.processedAt > b.processedAt ? 1 : 0));
-  return { ...view(state.Item as VerificationState), history };
+  return { ...view(state.Item as StateItem), history };
 }
 
 export interface Page<T> {
@@ -81,14 +91,21 @@ export interface Page<T> {
   readonly next: string | null;
 }
 
-/** Every verification of one integrator user (GSI `bySubject`), newest update first, paginated. */
+/**
+ * Every verification of one integrator user (GSI `bySubject`), newest update first, paginated.
+ * `subject` is the user key as the integrator knows it (any length: it is looked up by its
+ * `subjectIndexKey`); a `cursor` must be one this function returned for the same subject, else
+ * `InvalidCursor` is thrown before DynamoDB is called.
+ */
 export async function listBySubject(
   client: DynamoDBDocumentClient,
   tableName: string,
-  subjectKey: string,
+  subject: string,
   options: { limit?: number; cursor?: string | null } = {},
 ): Promise<Page<VerificationSummary>> {
   const index = TABLE.subjectIndex;
+  const subjectKey = subjectIndexKey(subject);
+  const start = options.cursor ? decodeCursor(options.cursor, subjectKey) : undefined;
   const page = await client.send(
     new QueryCommand({
       TableName: tableName,
@@ -98,26 +115,19 @@ export async function listBySubject(
       ExpressionAttributeValues: { ":sk": subjectKey },
       ScanIndexForward: false,
       Limit: options.limit ?? 50,
-      ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor) : undefined,
+      ExclusiveStartKey:
+        start === undefined
+          ? undefined
+          : {
+              [TABLE.partitionKey]: start.correlationId,
+              [TABLE.sortKey]: start.sk,
+              [index.partitionKey]: start.subjectKey,
+              [index.sortKey]: start.updatedAt,
+            },
     }),
   );
   return {
-    items: (page.Items ?? []).map((item) => view(item as VerificationState)),
-    next: page.LastEvaluatedKey ? Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString("base64url") : null,
+    items: (page.Items ?? []).map((item) => view(item as StateItem)),
+    next: page.LastEvaluatedKey ? cursorOf(page.LastEvaluatedKey) : null,
   };
-}
-
-/** Thrown for a cursor that was not produced by `listBySubject`. */
-export class InvalidCursor extends Error {
-  override readonly name = "InvalidCursor";
-}
-
-function decodeCursor(cursor: string): Record<string, unknown> {
-  try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (typeof key === "object" && key !== null && !Array.isArray(key)) return key as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursor("invalid cursor");
 }

@@ -78,7 +78,7 @@ describe("npx cdk synth (offline)", () => {
     expect(env).toMatchObject({
       IDNGO_ALLOW_SHA1: "true",
       VERIFF_LEGACY_SIGNATURE: "false",
-      NEUROVISION_KEY_DERIVATION: "sha256",
+      NEUROVISION_KEY_DERIVATION: "any",
     });
   });
 

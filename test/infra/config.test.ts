@@ -44,7 +44,7 @@ describe("configFromContext", () => {
 
   it.each([
     [{ veriffLegacySignature: "yes" }, /veriffLegacySignature must be true or false/],
-    [{ neurovisionKeyDerivation: "md5" }, /neurovisionKeyDerivation must be one of sha256, sha256-hex-prefix/],
+    [{ neurovisionKeyDerivation: "md5" }, /neurovisionKeyDerivation must be one of any, sha256, sha256-hex-prefix/],
     [{ logRetentionDays: "31" }, /logRetentionDays must be a CloudWatch Logs retention/],
     [{ throttleRateLimit: "-1" }, /throttleRateLimit must be a positive number/],
     [{ throttleBurstLimit: "1.5" }, /throttleBurstLimit must be an integer/],

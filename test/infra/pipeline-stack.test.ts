@@ -410,9 +410,16 @@ describe("status-change publisher", () => {
     };
   };
 
-  it("runs the bundled publisher handler for 30 s at most, with STATUS_CHANGES_QUEUE_URL and nothing else of ours", () => {
-    const { fn, role, logGroup, queue } = ids();
-    expectHouseFunction(fn, { role, logGroup, timeout: 30, service: "kyc-publisher", env: { STATUS_CHANGES_QUEUE_URL: { Ref: queue } } });
+  it("runs the bundled publisher handler for 30 s at most, with the status-changes and failure queue URLs and nothing else of ours", () => {
+    const { fn, role, logGroup, queue, failures } = ids();
+    expectHouseFunction(fn, {
+      role,
+      logGroup,
+      timeout: 30,
+      service: "kyc-publisher",
+      // The failure queue is the mapping's on-failure destination too: the one sqs:SendMessage grant below covers both.
+      env: { STATUS_CHANGES_QUEUE_URL: { Ref: queue }, PUBLISHER_FAILURES_QUEUE_URL: { Ref: failures } },
+    });
   });
 
   it("reads the table's stream: state items only, in order per shard, retried without limit up to 12 h, failures reported", () => {

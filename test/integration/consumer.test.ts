@@ -4,7 +4,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } 
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../../lambdas/core/event.js";
-import { toSqsId } from "../../lambdas/core/sqs-ids.js";
+import { toSqsId } from "../../lambdas/core/sqs-message.js";
 import { createConsumerHandler } from "../../lambdas/consumer/consumer.js";
 import { dynamoStore } from "../../lambdas/consumer/store.js";
 import { getVerification } from "../../lambdas/read/queries.js";

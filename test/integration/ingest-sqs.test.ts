@@ -9,7 +9,9 @@ import { staticSource } from "../../lambdas/ingest/secrets.js";
 import { PROVIDERS } from "../../lambdas/providers/index.js";
 import { DEFAULT_OPTIONS } from "../../lambdas/providers/types.js";
 import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
+import { signWebhook } from "../../local/samples.js";
 import { webhookEvent, recordingLogger } from "../support/apigw.js";
+import { fixture } from "../support/providers.js";
 import { encryptNeurovision } from "../support/neurovision-crypto.js";
 
 const SECRET = "integration-secret";
@@ -127,7 +129,7 @@ describe("ingest → local SQS FIFO", () => {
       const { body, headers, correlationId } = webhooks[provider]();
       const { handler } = handlerFor(provider);
       const res = await handler(webhookEvent(provider, body, headers));
-      expect(res.statusCode).toBe(202);
+      expect(res.statusCode).toBe(200);
       const { eventId } = JSON.parse(res.body) as { eventId: string };
 
       const messages = await drain();
@@ -144,12 +146,40 @@ describe("ingest → local SQS FIFO", () => {
       const first = await handler(webhookEvent(provider, webhooks[provider]().body, webhooks[provider]().headers));
       const again = webhooks[provider](); // NeuroVision: same event, new ciphertext
       const second = await handler(webhookEvent(provider, again.body, again.headers));
-      expect(first.statusCode).toBe(202);
-      expect(second.statusCode).toBe(202);
+      expect(first.statusCode).toBe(200);
+      expect(second.statusCode).toBe(200);
       expect(second.body).toBe(first.body);
       expect(await drain()).toHaveLength(1);
     });
   }
+
+  it("idngo: three webhooks of one operation (one Sumsub correlationId) stay three messages; their redeliveries add none", async () => {
+    const { handler } = handlerFor("idngo");
+    const files = ["doc-kyt-shared-correlation-1.json", "doc-kyt-shared-correlation-2.json", "doc-kyt-shared-correlation-3.json"];
+    const send = async (file: string) => {
+      const request = signWebhook("idngo", fixture("idngo", file).toString("utf8"), SECRET);
+      const res = await handler(webhookEvent("idngo", request.body, request.headers));
+      expect(res.statusCode).toBe(200);
+      return (JSON.parse(res.body) as { eventId: string }).eventId;
+    };
+    const ids = [];
+    for (const file of files) ids.push(await send(file));
+    for (const file of files) expect(await send(file)).toBe(ids[files.indexOf(file)]);
+    const messages = await drain();
+    expect(messages).toHaveLength(3);
+    expect(new Set(messages.map((m) => m.Attributes?.["MessageDeduplicationId"]))).toEqual(new Set(ids));
+  });
+
+  it("escapes the characters SQS refuses (U+FFFF) in the body, and the event reads back unchanged", async () => {
+    const { handler } = handlerFor("idbeyond");
+    const json = { event: "verification.completed", verificationSessionId: "s-1", externalUserId: "user\uffff\ufffe-1", reviewStatus: "approved", timestamp: "2026-11-22T09:00:00Z" };
+    const request = signWebhook("idbeyond", JSON.stringify(json), SECRET);
+    expect((await handler(webhookEvent("idbeyond", request.body, request.headers))).statusCode).toBe(200);
+    const [message] = await drain();
+    expect(message?.Body).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(message?.Body).toContain("\\uffff");
+    expect((JSON.parse(message?.Body ?? "{}") as { subject: unknown }).subject).toEqual({ externalUserId: "user\uffff\ufffe-1" });
+  });
 
   it("answers 503 when the queue is unreachable, and nothing is acknowledged", async () => {
     // A port that was just free and is now closed: connections are refused.

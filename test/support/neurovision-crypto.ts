@@ -1,5 +1,5 @@
 /**
- * NeuroVision encryption exactly as seed 000's Node.js recipe does it; the implementation is the
+ * NeuroVision encryption exactly as its Node.js recipe does it (docs/providers/neurovision.md); the implementation is the
  * provider simulator's (local/samples.ts), which follows that recipe line by line.
  */
 import type { NeurovisionKeyDerivation } from "../../lambdas/providers/types.js";

@@ -1,13 +1,12 @@
 /**
- * The transition scenarios of design.md and realistic per-provider sequences, as normalized
+ * The transition scenarios of the README and realistic per-provider sequences, as normalized
  * events produced by the real providers from the simulator's signed webhooks. Shared by the
  * in-memory rule tests and the DynamoDB Local tests.
  */
 import fc from "fast-check";
 import type { NormalizedEvent, ProviderId, Status } from "../../lambdas/core/event.js";
-import { PROVIDERS } from "../../lambdas/providers/index.js";
-import { DEFAULT_OPTIONS } from "../../lambdas/providers/types.js";
 import { sampleWebhook, type SampleOptions } from "../../local/samples.js";
+import { receipt, receiveSigned } from "./providers.js";
 
 const SECRET = "scenario-secret";
 const T0 = Date.parse("2026-11-01T10:00:00.000Z");
@@ -24,10 +23,9 @@ export function providerEvent(
     occurredAt: new Date(T0 + minute * 60_000),
     ...options,
   });
-  const impl = PROVIDERS[provider];
-  const content = impl.authenticate({ body: Buffer.from(request.body), headers: request.headers }, { secrets: [SECRET], options: DEFAULT_OPTIONS });
-  if (content === null) throw new Error("sample did not authenticate");
-  return impl.normalize(content, { receivedAt: new Date(T0 + 3_600_000).toISOString() });
+  const result = receipt(provider, request.body, request.headers, { secrets: [SECRET], receivedAt: new Date(T0 + 3_600_000).toISOString() });
+  if (result.kind !== "accepted") throw new Error("sample was not accepted");
+  return result.event;
 }
 
 export interface Scenario {
@@ -98,7 +96,7 @@ export function scenarios(): Scenario[] {
   ];
 }
 
-/** IDnGO `applicantReset` (the seed's example shape): a new cycle, status created. */
+/** IDnGO `applicantReset` (the documentation's example shape): a new cycle, status created. */
 export function resetEvent(applicantId: string, minute: number): NormalizedEvent {
   const created = providerEvent("idngo", "created", minute, { sessionId: applicantId });
   // Same authenticated path as every other sample: build the reset payload and normalize it.
@@ -114,26 +112,63 @@ export function resetEvent(applicantId: string, minute: number): NormalizedEvent
     createdAtMs: created.occurredAt?.replace("T", " ").replace("Z", "") ?? "",
     clientId: "sampleClient",
   });
-  return PROVIDERS.idngo.normalize(Buffer.from(body), { receivedAt: created.receivedAt });
+  return receiveSigned("idngo", body, { receivedAt: created.receivedAt });
 }
 
-/** A realistic in-order sequence of one verification per provider. */
-export function realisticSequence(provider: ProviderId, sessionId: string): NormalizedEvent[] {
-  const e = (status: Status, minute: number, extra: Partial<SampleOptions> = {}) =>
-    providerEvent(provider, status, minute, { sessionId, ...extra });
+/** A realistic in-order lifecycle of one verification, with the status it must end in. */
+export interface Lifecycle {
+  readonly name: string;
+  readonly events: readonly NormalizedEvent[];
+  readonly expected: Status;
+}
+
+/** Real lifecycles per provider (the first is the classic one); each must end in `expected` whatever the delivery order. */
+export function lifecycles(provider: ProviderId, sessionId: string): Lifecycle[] {
+  const e = (status: Status, minute: number, extra: Partial<SampleOptions> = {}) => providerEvent(provider, status, minute, { sessionId, ...extra });
+  const a1 = { attemptId: "a1a1a1a1-0000-4000-8000-00000000000a" };
+  const a2 = { attemptId: "a2a2a2a2-0000-4000-8000-00000000000b" };
   switch (provider) {
-    case "veriff": {
-      const a1 = { attemptId: "a1a1a1a1-0000-4000-8000-00000000000a" };
-      const a2 = { attemptId: "a2a2a2a2-0000-4000-8000-00000000000b" };
-      return [e("started", 0, a1), e("submitted", 1, a1), e("in_review", 2, a1), e("resubmission_requested", 3, a1), e("started", 4, a2), e("submitted", 5, a2), e("approved", 6, a2)];
-    }
+    case "veriff":
+      return [
+        {
+          name: "resubmission, a new attempt, approval",
+          events: [e("started", 0, a1), e("submitted", 1, a1), e("in_review", 2, a1), e("resubmission_requested", 3, a1), e("started", 4, a2), e("submitted", 5, a2), e("approved", 6, a2)],
+          expected: "approved",
+        },
+        // Veriff sends expired and abandoned without a decision time: they still end the session.
+        {
+          name: "resubmission, a new attempt, then expired (decisionTime null)",
+          events: [e("started", 0, a1), e("submitted", 1, a1), e("resubmission_requested", 3, a1), e("started", 4, a2), e("expired", 9, a2)],
+          expected: "expired",
+        },
+        { name: "started, then abandoned (decisionTime null)", events: [e("started", 0, a1), e("resubmission_requested", 2, a1), e("abandoned", 9, a1)], expected: "abandoned" },
+      ];
     case "idngo":
-      return [e("created", 0), e("submitted", 1), e("in_review", 2), e("on_hold", 3), e("approved", 4), resetEvent(sessionId, 5), e("submitted", 6), e("rejected", 7)];
+      return [
+        {
+          name: "review, approval, reset, a second review rejected",
+          events: [e("created", 0), e("submitted", 1), e("in_review", 2), e("on_hold", 3), e("approved", 4), resetEvent(sessionId, 5), e("submitted", 6), e("rejected", 7)],
+          expected: "rejected",
+        },
+      ];
     case "idbeyond":
-      return [e("started", 0), e("submitted", 1), e("in_review", 2), e("approved", 3)];
+      return [
+        { name: "extraction, capture, review, approval", events: [e("started", 0), e("submitted", 1), e("in_review", 2), e("approved", 3)], expected: "approved" },
+        // An extraction may be delivered after the decision, with a later timestamp.
+        { name: "approval, then a late extraction with a later time", events: [e("started", 0), e("submitted", 1), e("approved", 3), e("started", 4)], expected: "approved" },
+      ];
     case "neurovision":
-      return [e("submitted", 0), e("in_review", 1), e("rejected", 2)];
+      // Every delivery carries the same createdAt (the session's start); responseTime orders them.
+      return [
+        { name: "wait, suspicious, rejected", events: [e("submitted", 0), e("in_review", 1), e("rejected", 2)], expected: "rejected" },
+        { name: "wait, suspicious, success", events: [e("submitted", 0), e("in_review", 1), e("approved", 2)], expected: "approved" },
+      ];
   }
+}
+
+/** The classic in-order lifecycle of one verification per provider. */
+export function realisticSequence(provider: ProviderId, sessionId: string): NormalizedEvent[] {
+  return [...(lifecycles(provider, sessionId)[0]?.events ?? [])];
 }
 
 /** Any delivery order of `sequence` in which every event arrives 1 to 3 times. */

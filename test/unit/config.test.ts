@@ -7,7 +7,7 @@ import { DEFAULT_OPTIONS } from "../../lambdas/providers/types.js";
 describe("Lambda configuration from the environment", () => {
   it("defaults every provider switch to the safe choice", () => {
     expect(optionsFromEnv({})).toEqual(DEFAULT_OPTIONS);
-    expect(DEFAULT_OPTIONS).toEqual({ veriffLegacySignature: false, idngoAllowSha1: false, neurovisionKeyDerivation: "sha256" });
+    expect(DEFAULT_OPTIONS).toEqual({ veriffLegacySignature: false, idngoAllowSha1: false, neurovisionKeyDerivation: "any" });
   });
 
   it("reads the switches and refuses values it does not know", () => {

@@ -2,8 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { hexDigestEquals, hmacHex, matchesAnySecret } from "../../lambdas/core/crypto.js";
 import { header } from "../../lambdas/core/http.js";
-import { toSqsId } from "../../lambdas/core/sqs-ids.js";
-import { toIsoTime } from "../../lambdas/providers/types.js";
+import { toSqsId } from "../../lambdas/core/sqs-message.js";
+import { toIsoTime } from "../../lambdas/core/time.js";
 
 const SQS_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 

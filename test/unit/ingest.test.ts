@@ -47,10 +47,10 @@ function setup(overrides: Partial<IngestDeps> = {}) {
 }
 
 describe("ingest handler", () => {
-  it("answers 202 with the eventId only after the event was enqueued", async () => {
+  it("answers 200 (Veriff retries anything else) with the eventId only after the event was enqueued", async () => {
     const { handler, enqueued } = setup();
     const res = await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
-    expect(res.statusCode).toBe(202);
+    expect(res.statusCode).toBe(200);
     expect(enqueued).toHaveLength(1);
     const event = enqueued[0];
     expect(JSON.parse(res.body)).toEqual({ accepted: true, eventId: event?.eventId });
@@ -82,37 +82,64 @@ describe("ingest handler", () => {
     expect((await handler(webhookEvent("idbeyond", limit, {}))).statusCode).toBe(401);
   });
 
-  it("answers every authentication failure with one identical 401", async () => {
-    const { handler, enqueued } = setup();
+  it("answers every authentication failure with one identical 401, and logs (never answers) its cause", async () => {
     const tampered = completed.replace("approved", "rejected");
-    const failures = [
-      webhookEvent("idbeyond", completed, {}),
-      webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed, "wrong-secret") }),
-      webhookEvent("idbeyond", tampered, { "x-verification-signature": sign(completed) }),
-      webhookEvent("idbeyond", completed, { "x-verification-signature": "not-hex" }),
+    const cases: [IngestDeps["provider"], string, Record<string, string>, string][] = [
+      [PROVIDERS.idbeyond, completed, {}, "missing-signature"],
+      [PROVIDERS.idbeyond, completed, { "x-verification-signature": sign(completed, "wrong-secret") }, "signature-mismatch"],
+      [PROVIDERS.idbeyond, tampered, { "x-verification-signature": sign(completed) }, "signature-mismatch"],
+      [PROVIDERS.idngo, completed, { "x-payload-digest": "ab", "x-payload-digest-alg": "HMAC_SHA1_HEX" }, "algorithm-not-enabled"],
+      [PROVIDERS.idngo, completed, { "x-payload-digest": "ab", "x-payload-digest-alg": "HMAC_MD5_HEX" }, "unknown-algorithm"],
+      [PROVIDERS.neurovision, JSON.stringify({ encrypted: "AAAA" }), {}, "undecryptable"],
+      [PROVIDERS.neurovision, JSON.stringify({ encrypted: encryptNeurovision('{"hello":"world"}', SECRET) }), {}, "invalid-plaintext"],
     ];
-    const answers = await Promise.all(failures.map((f) => handler(f)));
+    const answers = [];
+    for (const [provider, body, headers, cause] of cases) {
+      const { handler, enqueued, logger } = setup({ provider });
+      const answer = await handler(webhookEvent(provider.id, body, headers));
+      answers.push(answer);
+      expect(enqueued).toHaveLength(0);
+      expect(logger.lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ cause, rejection: "unauthenticated", provider: provider.id }));
+      expect(answer.body).not.toContain(cause);
+    }
+    const { handler, logger } = setup({ secrets: staticSource([]) });
+    answers.push(await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) })));
+    expect(logger.lines.join("\n")).toContain("no-secret-configured");
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     expect(answers[0]?.statusCode).toBe(401);
+  });
+
+  it("answers 400 only for an authenticated body that is not JSON at all, without echoing it", async () => {
+    const { handler, enqueued, logger } = setup();
+    const res = await handler(webhookEvent("idbeyond", "not json {", { "x-verification-signature": sign("not json {") }));
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body)).toEqual({ error: "invalid payload", detail: "the body is not JSON" });
+    expect(res.body).not.toContain("not json");
     expect(enqueued).toHaveLength(0);
+    expect(logger.lines.join("\n")).toContain('"rejection":"not-json"');
   });
 
-  it("rejects everything with 401 while no secret is configured, and says so in the log", async () => {
-    const { handler, logger } = setup({ secrets: staticSource([]) });
-    const res = await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
-    expect(res.statusCode).toBe(401);
-    expect(logger.lines.join("\n")).toContain("no webhook secret configured");
-  });
-
-  it("answers 400 for an authenticated body that is not JSON or not the provider's shape, without echoing it", async () => {
-    const { handler } = setup();
-    for (const body of ["not json {", JSON.stringify({ event: "verification.completed", verificationSessionId: 42 })]) {
+  it("accepts (200) and enqueues a signed JSON body of the wrong shape as an unmapped event, and logs it as such", async () => {
+    const { handler, enqueued, logger } = setup();
+    for (const body of [JSON.stringify({ event: "verification.completed", verificationSessionId: ["Jane Roe"] }), "[]", "null", '"text"']) {
       const res = await handler(webhookEvent("idbeyond", body, { "x-verification-signature": sign(body) }));
-      expect(res.statusCode).toBe(400);
-      expect(JSON.parse(res.body)).toMatchObject({ error: "invalid payload" });
-      expect(res.body).not.toContain("42");
-      expect(res.body).not.toContain("not json");
+      expect(res.statusCode).toBe(200);
     }
+    expect(enqueued).toHaveLength(4);
+    for (const event of enqueued) {
+      expect(event.status).toBeNull();
+      expect(event.unmapped).toEqual(expect.any(String));
+    }
+    expect(logger.lines.filter((l) => l.includes("not mapped"))).toHaveLength(4);
+    expect(logger.lines.join("\n")).not.toContain("Jane");
+  });
+
+  it("accepts a signed body that starts with a byte order mark: the signature covers those bytes", async () => {
+    const { handler, enqueued } = setup();
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(completed)]);
+    const res = await handler(webhookEvent("idbeyond", body, { "x-verification-signature": sign(body) }));
+    expect(res.statusCode).toBe(200);
+    expect(enqueued[0]?.status).toBe("approved");
   });
 
   it("answers NeuroVision's wrong-shape plaintext exactly like a bad key: no decryption oracle", async () => {
@@ -133,7 +160,7 @@ describe("ingest handler", () => {
     const { handler, enqueued } = setup();
     const body = Buffer.from(completed.replace("user_123", "usér_123"), "utf8");
     const res = await handler(webhookEvent("idbeyond", body, { "X-Verification-Signature": sign(body) }, { base64: true }));
-    expect(res.statusCode).toBe(202);
+    expect(res.statusCode).toBe(200);
     expect(enqueued[0]?.subject).toEqual({ externalUserId: "usér_123" });
   });
 
@@ -159,17 +186,19 @@ describe("ingest handler", () => {
     expect(enqueued).toHaveLength(0);
   });
 
-  it("answers 500 (and logs only the error name) when normalization fails unexpectedly", async () => {
+  it("still records an event (200, unmapped) when normalization fails unexpectedly, and logs the error's name", async () => {
     const broken: Provider = {
       ...PROVIDERS.idbeyond,
       normalize: () => {
-        throw new TypeError("boom with user_123 inside");
+        throw new TypeError("a bug");
       },
     };
-    const { handler, logger } = setup({ provider: broken });
+    const { handler, logger, enqueued } = setup({ provider: broken });
     const res = await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
-    expect(res.statusCode).toBe(500);
-    expect(logger.lines.join("\n")).toContain("TypeError");
+    expect(res.statusCode).toBe(200);
+    expect(enqueued[0]).toMatchObject({ status: null, unmapped: "normalization failed (TypeError)" });
+    expect(enqueued[0]?.correlationId).toMatch(/^idbeyond:unidentified:/);
+    expect(logger.lines.join("\n")).toContain('"error":"TypeError"');
     expect(logger.lines.join("\n")).not.toContain("user_123");
   });
 

@@ -34,10 +34,16 @@ describe("statusChangeOf", () => {
         occurredAt: "2020-02-21T13:23:19.129Z",
         changedAt: "2026-11-22T10:00:05.000Z",
         decision: { answer: "GREEN", rejectType: null, labels: [] },
+        sandbox: false,
       },
       groupId: "idngo:5cb744200a975a67ed1798a4",
       deduplicationId: "idngo:5cb744200a975a67ed1798a4#v2",
     });
+  });
+
+  it("says whether the verification ran in the provider's sandbox (false for items written before the flag)", () => {
+    expect(statusChangeOf(undefined, state({ sandbox: true }))?.change.sandbox).toBe(true);
+    expect(statusChangeOf(undefined, state())?.change.sandbox).toBe(false);
   });
 
   it("reports a verification's first status with previousStatus null", () => {

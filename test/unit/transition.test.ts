@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PROVIDER_IDS, type NormalizedEvent } from "../../lambdas/core/event.js";
 import { comparePrecedence, decide, fold, type AppliedEvent } from "../../lambdas/consumer/transition.js";
-import { providerEvent, realisticSequence, scenarios, shuffledWithDuplicates } from "../support/scenarios.js";
+import { lifecycles, providerEvent, scenarios, shuffledWithDuplicates } from "../support/scenarios.js";
 
 const applied = (event: NormalizedEvent): AppliedEvent => {
   if (event.status === null) throw new Error("no status");
@@ -45,8 +45,31 @@ describe("decide", () => {
 
   it("records events without a status and never changes the state with them", () => {
     const tags: NormalizedEvent = { ...approved, eventId: "idngo:req-tags", status: null, providerEventType: "applicantTagsChanged" };
-    expect(decide(applied(approved), tags)).toEqual({ outcome: "recorded", reason: "applicantTagsChanged carries no status" });
+    expect(decide(applied(approved), tags)).toEqual({ outcome: "recorded", reason: "this event carries no KYC status" });
     expect(decide(null, tags).next).toBeUndefined();
+    const unmapped: NormalizedEvent = { ...tags, unmapped: "type: unknown" };
+    expect(decide(applied(approved), unmapped)).toEqual({ outcome: "recorded", reason: "not mapped: type: unknown" });
+  });
+
+  it("lets an untimed expired or abandoned end a session after a timed resubmission request (Veriff sends them without a time)", () => {
+    const sessionId = "12df6045-3846-4e45-946a-14fa6136d799";
+    const resubmission = providerEvent("veriff", "resubmission_requested", 5, { sessionId });
+    for (const end of ["expired", "abandoned"] as const) {
+      const ended = providerEvent("veriff", end, 9, { sessionId });
+      expect(ended.occurredAt).toBeNull();
+      expect(decide(applied(resubmission), ended)).toMatchObject({ outcome: "applied", next: applied(ended) });
+      expect(decide(applied(ended), resubmission).outcome).toBe("stale");
+      // ...while an untimed submitted still never overrides a timed status.
+      expect(decide(applied(resubmission), providerEvent("veriff", "submitted", 6, { sessionId })).outcome).toBe("stale");
+    }
+  });
+
+  it("never lets a started event (a progress signal) override a later stage, whatever its time", () => {
+    const sessionId = "0d5f7a2e-6b1c-4e8a-9f3d-2c4b6a8e1f99";
+    const approved = providerEvent("idbeyond", "approved", 3, { sessionId });
+    const lateExtraction = providerEvent("idbeyond", "started", 30, { sessionId });
+    expect(decide(applied(approved), lateExtraction)).toMatchObject({ outcome: "stale" });
+    expect(decide(applied(lateExtraction), approved)).toMatchObject({ outcome: "applied" });
   });
 
   it("treats newer evidence of the same status as a duplicate that moves the reference forward", () => {
@@ -80,17 +103,17 @@ describe("precedence is a strict total order", () => {
 
 describe("property: any permutation with any duplicates ends as in-order delivery (in memory)", () => {
   for (const provider of PROVIDER_IDS) {
-    it(provider, () => {
-      const sequence = realisticSequence(provider, provider === "idngo" ? "5cb744200a975a67ed1798ff" : "0f0e0d0c-0b0a-4909-8807-060504030201");
-      const inOrder = fold(sequence);
-      expect(inOrder).not.toBeNull();
-      const deliveries = shuffledWithDuplicates(sequence);
-      fc.assert(
-        fc.property(deliveries, (delivery) => {
-          expect(fold(delivery)).toEqual(inOrder);
-        }),
-        { numRuns: 1000 },
-      );
-    });
+    for (const lifecycle of lifecycles(provider, provider === "idngo" ? "5cb744200a975a67ed1798ff" : "0f0e0d0c-0b0a-4909-8807-060504030201")) {
+      it(`${provider}: ${lifecycle.name} ⇒ ${lifecycle.expected}`, () => {
+        const inOrder = fold(lifecycle.events);
+        expect(inOrder?.status).toBe(lifecycle.expected);
+        fc.assert(
+          fc.property(shuffledWithDuplicates(lifecycle.events), (delivery) => {
+            expect(fold(delivery)).toEqual(inOrder);
+          }),
+          { numRuns: 1000 },
+        );
+      });
+    }
   }
 });

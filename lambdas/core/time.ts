@@ -1,0 +1,67 @@
+/**
+ * Provider times → canonical ISO 8601 UTC, or null. Never throws: a time that cannot be read
+ * makes `occurredAt` null, it never rejects an event.
+ */
+
+/** Earliest and latest instants the pipeline keeps (years 0000-9999, what ISO 8601 basic years and the consumer accept). */
+const EARLIEST = (() => {
+  const d = new Date(0);
+  d.setUTCFullYear(0, 0, 1);
+  d.setUTCHours(0, 0, 0, 0);
+  return d.getTime();
+})();
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * `yyyy-MM-dd`, optionally followed by `T` or a space and `HH:mm[:ss[.fraction]]`, optionally a
+ * zone: `Z`, `±HH`, `±HHmm` or `±HH:mm` (Sumsub's `2025-01-30 11:41:55+0000`, Veriff's
+ * microseconds `…55.123456Z`, ISO offsets). No zone means UTC: providers send UTC.
+ */
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,12}))?)?)? ?(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)?$/i;
+
+/** Milliseconds since the epoch of a calendar date-time string, or null when it is not a real one. */
+function parseDateTime(value: string): number | null {
+  const m = DATE_TIME.exec(value.trim());
+  if (m === null) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  const millis = Number((m[7] ?? "").padEnd(3, "0").slice(0, 3));
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, millis);
+  if (date.getUTCDate() !== day || date.getUTCMonth() !== month - 1) return null; // e.g. 2025-02-30
+  let ms = date.getTime();
+  if (m[9] !== undefined) {
+    const offsetHours = Number(m[10]);
+    const offsetMinutes = Number(m[11] ?? 0);
+    if (offsetHours > 23 || offsetMinutes > 59) return null;
+    const offset = (offsetHours * 60 + offsetMinutes) * 60_000;
+    ms += m[9] === "+" ? -offset : offset;
+  }
+  return ms;
+}
+
+/** ISO 8601 UTC of `ms`, or null outside years 0000-9999. */
+export function isoOfEpochMillis(ms: number): string | null {
+  if (!Number.isFinite(ms) || ms < EARLIEST || ms > LATEST) return null;
+  return new Date(ms).toISOString();
+}
+
+/**
+ * A provider time: an ISO 8601 / Sumsub-style date-time string (zoneless = UTC), or epoch
+ * milliseconds as a number or a string of digits. Anything else (or out of range) is null.
+ */
+export function toIsoTime(value: unknown): string | null {
+  if (typeof value === "number") return isoOfEpochMillis(value);
+  if (typeof value !== "string" || value.length === 0 || value.length > 64) return null;
+  if (/^\d{1,16}$/.test(value)) return isoOfEpochMillis(Number(value));
+  const ms = parseDateTime(value);
+  return ms === null ? null : isoOfEpochMillis(ms);
+}
+
+/** True for a canonical time as `toIsoTime` produces it (what the consumer accepts). */
+export function isCanonicalTime(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value) && toIsoTime(value) === value;
+}
