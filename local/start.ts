@@ -2,23 +2,31 @@
  * `npm start`: runs the whole pipeline locally (see local/pipeline.ts). Ctrl-C stops everything.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
+import { ROUTES, SERVICES, secretEnvOf } from "../lambdas/core/contract.js";
 import { PROVIDER_IDS } from "../lambdas/core/event.js";
-import { localSqsPort, SECRET_ENV, startPipeline } from "./pipeline.js";
+import { OPTION_SETTINGS, optionsFromEnv } from "../lambdas/providers/options.js";
+import { localPort, localSqsPort, startPipeline } from "./pipeline.js";
 
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
 
-const port = Number(process.env["PORT"] ?? 3000);
-if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-  console.error(`PORT must be a port number, got "${process.env["PORT"]}"`);
+let port: number;
+let sqsPort: number;
+let options: ReturnType<typeof optionsFromEnv>;
+try {
+  port = localPort(process.env);
+  sqsPort = localSqsPort(process.env);
+  options = optionsFromEnv(process.env);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
   process.exit(2);
 }
 
-const logger = new Logger({ serviceName: "kyc-local" });
+const logger = new Logger({ serviceName: SERVICES.local });
 
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 try {
   console.log("Starting DynamoDB Local and the local SQS server…");
-  pipeline = await startPipeline({ port, sqsPort: localSqsPort(process.env), env: process.env, logger });
+  pipeline = await startPipeline({ port, sqsPort, env: process.env, logger });
 } catch (error) {
   // E.g. Java missing or too old for DynamoDB Local, or the port in use: say it plainly.
   console.error(`\nThe local pipeline could not start: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -29,10 +37,10 @@ const lines = [
   "",
   `KYC webhook pipeline running on ${pipeline.url}`,
   "",
-  "  POST /webhooks/{provider}         provider webhooks (veriff, idngo, idbeyond, neurovision)",
-  "  GET  /verifications/{id}          one verification with its history",
-  "  GET  /verifications?subject={key} every verification of one of your users",
-  "  GET  /health",
+  `  POST ${ROUTES.webhookPrefix}{provider}         provider webhooks (${PROVIDER_IDS.join(", ")})`,
+  `  GET  ${ROUTES.verification.padEnd(30)} one verification with its history`,
+  `  GET  ${`${ROUTES.verifications}?subject={key}`.padEnd(30)} every verification of one of your users`,
+  `  GET  ${ROUTES.health}`,
   "",
   `Status changes (SQS FIFO, for your own consumers): ${pipeline.statusChangesQueueUrl}`,
   `  with any SQS client: AWS_ENDPOINT_URL_SQS=${pipeline.sqsEndpoint} (region us-east-1, any credentials)`,
@@ -43,9 +51,12 @@ const lines = [
   ...PROVIDER_IDS.map((id) => {
     const { secrets, fromDefault } = pipeline.secrets[id];
     return fromDefault
-      ? `  ${id.padEnd(12)} ${SECRET_ENV[id]} not set: using the local default "${secrets[0]}"`
-      : `  ${id.padEnd(12)} from ${SECRET_ENV[id]} (${secrets.length} secret${secrets.length === 1 ? "" : "s"})`;
+      ? `  ${id.padEnd(12)} ${secretEnvOf(id)} not set: using the local default "${secrets[0]}"`
+      : `  ${id.padEnd(12)} from ${secretEnvOf(id)} (${secrets.length} secret${secrets.length === 1 ? "" : "s"})`;
   }),
+  "",
+  "Provider options in force:",
+  ...OPTION_SETTINGS.map((o) => `  ${o.env.padEnd(28)} ${String(options[o.name]).padEnd(18)} ${o.describe.replace(/`/g, "")}`),
   "",
   `Try it:  npm run send -- veriff approved${port === 3000 ? "" : ` --port ${new URL(pipeline.url).port}`}`,
   "Stop:    Ctrl-C",

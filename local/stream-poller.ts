@@ -32,9 +32,8 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import { TABLE } from "../lambdas/core/table.js";
+import { PUBLISHER, TABLE } from "../lambdas/core/contract.js";
 import type { PublisherHandler } from "../lambdas/publisher/publisher.js";
-import { PUBLISHER_SETTINGS } from "../lib/settings.js";
 import { LOCAL_AWS } from "./sqs.js";
 
 export interface StreamPollerOptions {
@@ -46,7 +45,7 @@ export interface StreamPollerOptions {
   readonly onFailure: { readonly sqs: SQSClient; readonly queueUrl: string };
   /** Records per invocation (the mapping's batch size). */
   readonly batchSize?: number;
-  /** Age after which a record that still fails is given up. @default PUBLISHER_SETTINGS.maxRecordAgeHours */
+  /** Age after which a record that still fails is given up. @default PUBLISHER.maxRecordAgeHours */
   readonly maxRecordAgeMs?: number;
   /** Pause of a shard's loop once it has read everything there is. @default 75 */
   readonly idleMs?: number;
@@ -147,10 +146,15 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   const streamArn = table.Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
   // Bounded calls: a frozen DynamoDB Local fails a read (retried) instead of hanging a loop for ever.
-  const streams = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint: options.endpoint, maxAttempts: 1, requestHandler: { requestTimeout: 5_000 } });
+  const streams = new DynamoDBStreamsClient({
+    ...LOCAL_AWS,
+    endpoint: options.endpoint,
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: 5_000 },
+  });
 
-  const batchSize = options.batchSize ?? PUBLISHER_SETTINGS.batchSize;
-  const maxRecordAgeMs = options.maxRecordAgeMs ?? PUBLISHER_SETTINGS.maxRecordAgeHours * 3_600_000;
+  const batchSize = options.batchSize ?? PUBLISHER.batchSize;
+  const maxRecordAgeMs = options.maxRecordAgeMs ?? PUBLISHER.maxRecordAgeHours * 3_600_000;
   const idleMs = options.idleMs ?? 75;
   const retryDelayMs = options.retryDelayMs ?? 100;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 5_000;
@@ -195,7 +199,9 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   const iteratorFrom = (shardId: string, after: string | undefined): GetShardIteratorCommandInput => ({
     StreamArn: streamArn,
     ShardId: shardId,
-    ...(after === undefined ? { ShardIteratorType: "TRIM_HORIZON" } : { ShardIteratorType: "AFTER_SEQUENCE_NUMBER", SequenceNumber: after }),
+    ...(after === undefined
+      ? { ShardIteratorType: "TRIM_HORIZON" }
+      : { ShardIteratorType: "AFTER_SEQUENCE_NUMBER", SequenceNumber: after }),
   });
 
   /** Invokes the handler with the first records of `pending`; the sequence number of the first failed record, or undefined. */
@@ -223,7 +229,12 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       streamArn: streamArn ?? "",
     };
     const body: StreamOnFailureRecord = {
-      requestContext: { requestId: randomUUID(), functionArn: PUBLISHER_FUNCTION_ARN, condition: "RecordAgeExceeded", approximateInvokeCount: attempts },
+      requestContext: {
+        requestId: randomUUID(),
+        functionArn: PUBLISHER_FUNCTION_ARN,
+        condition: "RecordAgeExceeded",
+        approximateInvokeCount: attempts,
+      },
       responseContext: { statusCode: 200, executedVersion: "$LATEST", ...(functionError ? { functionError: "Unhandled" } : {}) },
       version: "1.0",
       timestamp: new Date().toISOString(),
@@ -318,7 +329,9 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     const shards: Shard[] = [];
     let start: string | undefined;
     do {
-      const page = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ...(start ? { ExclusiveStartShardId: start } : {}) }));
+      const page = await streams.send(
+        new DescribeStreamCommand({ StreamArn: streamArn, ...(start ? { ExclusiveStartShardId: start } : {}) }),
+      );
       shards.push(...(page.StreamDescription?.Shards ?? []));
       start = page.StreamDescription?.LastEvaluatedShardId;
     } while (start !== undefined);

@@ -1,7 +1,4 @@
-import {
-  processPartialResponse,
-  SqsFifoPartialProcessorAsync,
-} from "@aws-lambda-powertools/batch";
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { describeError } from "../core/errors.js";
 import { parseNormalizedEvent } from "../core/event-schema.js";
@@ -16,7 +13,12 @@ export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQS
  * group (FIFO order); other groups of the batch carry on. Nothing is dropped: a failing record
  * comes back after the visibility timeout and, after the receive limit, lands in the DLQ.
  */
-export function createConsumerHandler(deps: { store: VerificationStore; logger: AppLogger }): ConsumerHandler {
+export interface ConsumerDeps {
+  readonly store: VerificationStore;
+  readonly logger: AppLogger;
+}
+
+export function createConsumerHandler(deps: ConsumerDeps): ConsumerHandler {
   const { store, logger } = deps;
   const processor = new SqsFifoPartialProcessorAsync();
 

@@ -27,11 +27,7 @@ export function hexDigestEquals(received: string, expectedHex: string): boolean 
  * True when `received` matches the digest computed with any of `secrets`. Every secret is
  * tried (no early exit), so the time taken does not reveal which secret matched.
  */
-export function matchesAnySecret(
-  received: string,
-  secrets: readonly string[],
-  digestFor: (secret: string) => string,
-): boolean {
+export function matchesAnySecret(received: string, secrets: readonly string[], digestFor: (secret: string) => string): boolean {
   let matched = false;
   for (const secret of secrets) {
     // An empty secret would let anyone sign: never accept it, whatever the configuration says.

@@ -17,7 +17,10 @@ const normalizedEventSchema = v.object({
   status: v.nullable(v.picklist(STATUSES)),
   occurredAt: v.nullable(time),
   receivedAt: time,
-  subject: v.pipe(v.record(v.string(), bounded(LIMITS.subjectValueBytes)), v.check((s) => Object.keys(s).length <= LIMITS.subjectKeys, "too many keys")),
+  subject: v.pipe(
+    v.record(v.string(), bounded(LIMITS.subjectValueBytes)),
+    v.check((s) => Object.keys(s).length <= LIMITS.subjectKeys, "too many keys"),
+  ),
   decision: v.nullable(
     v.pipe(
       v.record(

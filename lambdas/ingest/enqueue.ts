@@ -1,4 +1,4 @@
-import { type SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { NormalizedEvent } from "../core/event.js";
 import { sqsMessageBody, toSqsId } from "../core/sqs-message.js";
 

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { DEFAULTS } from "../core/contract.js";
 import { describeError } from "../core/errors.js";
 import type { NormalizedEvent } from "../core/event.js";
 import type { HttpResult } from "../core/http.js";
@@ -9,7 +10,7 @@ import { responses } from "./responses.js";
 import type { SecretSource } from "./secrets.js";
 
 /** Largest accepted body, in bytes (SQS's classic message limit). */
-export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BODY_BYTES = DEFAULTS.maxBodyBytes;
 
 export interface IngestDeps {
   readonly provider: Provider;
@@ -56,14 +57,21 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     try {
       secrets = await deps.secrets();
     } catch (error) {
-      logger.error("webhook secrets unavailable: answering 503 so the provider retries", { provider: provider.id, ...describeError(error) });
+      logger.error("webhook secrets unavailable: answering 503 so the provider retries", {
+        provider: provider.id,
+        ...describeError(error),
+      });
       return responses.unavailable();
     }
 
     const receipt = receive(provider, { body, headers: event.headers ?? {} }, { secrets, options: deps.options }, now().toISOString());
     switch (receipt.kind) {
       case "unauthenticated":
-        logger.warn("webhook rejected: authentication failed", { provider: provider.id, rejection: "unauthenticated", cause: receipt.cause });
+        logger.warn("webhook rejected: authentication failed", {
+          provider: provider.id,
+          rejection: "unauthenticated",
+          cause: receipt.cause,
+        });
         return responses.unauthorized();
       case "not-json":
         logger.warn("webhook rejected: the authenticated body is not JSON", { provider: provider.id, rejection: "not-json" });

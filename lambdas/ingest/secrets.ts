@@ -15,7 +15,7 @@ export function parseSecretList(raw: unknown): readonly string[] {
     try {
       value = JSON.parse(raw);
     } catch {
-      throw new SecretFormatError("the webhook secret must be a JSON list of strings, e.g. [\"<secret>\"]");
+      throw new SecretFormatError('the webhook secret must be a JSON list of strings, e.g. ["<secret>"]');
     }
   }
   if (!Array.isArray(value) || !value.every((item): item is string => typeof item === "string" && item.length > 0)) {

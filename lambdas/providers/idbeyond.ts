@@ -53,7 +53,9 @@ function mappingOf(event: string | undefined, body: JsonObject): { status: Statu
   switch (event) {
     case "verification.completed": {
       const reviewStatus = asString(prop(body, "reviewStatus"));
-      const status = (reviewStatus === undefined ? undefined : REVIEW_STATUS.get(reviewStatus)) ?? DECISION_STATUS.get(asString(prop(body, "decision")) ?? "");
+      const status =
+        (reviewStatus === undefined ? undefined : REVIEW_STATUS.get(reviewStatus)) ??
+        DECISION_STATUS.get(asString(prop(body, "decision")) ?? "");
       return status === undefined ? { status: null, unmapped: "reviewStatus and decision: no known status" } : { status, unmapped: null };
     }
     case "verification.extraction":
@@ -92,10 +94,16 @@ function normalize(json: unknown, { content, receivedAt }: NormalizeContext): Ev
     receivedAt,
     subject: externalUserId === undefined ? {} : { externalUserId },
     // The outcome fields only; `rationale`, `metadata` and OCR fields may hold personal data.
-    decision: decision === undefined && reviewStatus === undefined ? null : { decision: decision ?? null, reviewStatus: reviewStatus ?? null },
+    decision:
+      decision === undefined && reviewStatus === undefined ? null : { decision: decision ?? null, reviewStatus: reviewStatus ?? null },
     attemptId: null, // id beyond has no attempts within a session
     sandbox: false, // test and live keys share one runtime; payloads carry no flag
-    unmapped: asObject(json) === undefined ? "the body is not a JSON object" : sessionId === undefined ? "verificationSessionId: missing" : mapping.unmapped,
+    unmapped:
+      asObject(json) === undefined
+        ? "the body is not a JSON object"
+        : sessionId === undefined
+          ? "verificationSessionId: missing"
+          : mapping.unmapped,
   };
 }
 

@@ -12,7 +12,6 @@ import {
   type AuthContext,
   type AuthResult,
   authFailure,
-  contentEventId,
   correlationIdOf,
   type NormalizeContext,
   type Provider,
@@ -160,9 +159,11 @@ function correlationIdFor(type: string | undefined, body: JsonObject, content: B
   const actionWithoutId = type !== undefined && isActionType(type) ? "applicantActionId: missing" : null;
   if (applicantId !== undefined) return { id: correlationIdOf("idngo", applicantId), missing: actionWithoutId };
   const txnId = firstString(body, "kytTxnId");
-  if (txnId !== undefined) return { id: correlationIdOf("idngo", "kyt", txnId), missing: "applicantId: missing (filed under its transaction)" };
+  if (txnId !== undefined)
+    return { id: correlationIdOf("idngo", "kyt", txnId), missing: "applicantId: missing (filed under its transaction)" };
   const caseId = firstString(body, "kytCaseId", "caseId");
-  if (caseId !== undefined) return { id: correlationIdOf("idngo", "kytcase", caseId), missing: "applicantId: missing (filed under its case)" };
+  if (caseId !== undefined)
+    return { id: correlationIdOf("idngo", "kytcase", caseId), missing: "applicantId: missing (filed under its case)" };
   return { id: unidentifiedCorrelationId("idngo", content), missing: "applicantId: missing" };
 }
 
@@ -205,7 +206,11 @@ function normalize(json: unknown, { content, receivedAt }: NormalizeContext): Ev
   const mapping = mappingOf(type, body);
   // Without the verification it belongs to, an event cannot set a status: recorded only. Known
   // no-status types (transaction monitoring filed under its transaction) need no reason.
-  const unmapped = !isObject ? "the body is not a JSON object" : mapping.status === null && mapping.unmapped === null ? null : (missing ?? mapping.unmapped);
+  const unmapped = !isObject
+    ? "the body is not a JSON object"
+    : mapping.status === null && mapping.unmapped === null
+      ? null
+      : (missing ?? mapping.unmapped);
   return {
     eventId: eventIdOf(body, content),
     correlationId,

@@ -1,4 +1,4 @@
-import { idPart, type EventDraft } from "../core/canonical.js";
+import { type EventDraft, idPart } from "../core/canonical.js";
 import { sha256Hex } from "../core/crypto.js";
 import type { ProviderId } from "../core/event.js";
 import type { Headers } from "../core/http.js";

@@ -47,7 +47,10 @@ function authenticate({ body, headers }: RawRequest, { secrets, options }: AuthC
   const legacy = header(headers, LEGACY.header);
   if (hmac === undefined && legacy === undefined) return authFailure("missing-signature");
   if (hmac === undefined && !options.veriffLegacySignature) return authFailure("algorithm-not-enabled");
-  const candidates: [Scheme, string | undefined][] = [[HMAC, hmac], [LEGACY, options.veriffLegacySignature ? legacy : undefined]];
+  const candidates: [Scheme, string | undefined][] = [
+    [HMAC, hmac],
+    [LEGACY, options.veriffLegacySignature ? legacy : undefined],
+  ];
   const ok = candidates.some(
     ([scheme, received]) => received !== undefined && matchesAnySecret(received, secrets, (secret) => scheme.digest(body, secret)),
   );
@@ -97,7 +100,10 @@ function lookup<K>(map: ReadonlyMap<K, Status>, key: K | undefined): Status | un
 // ---------------------------------------------------------------------------------------------
 // Normalization
 
-type Specific = Pick<EventDraft, "correlationId" | "providerEventType" | "status" | "occurredAt" | "subject" | "decision" | "attemptId" | "unmapped">;
+type Specific = Pick<
+  EventDraft,
+  "correlationId" | "providerEventType" | "status" | "occurredAt" | "subject" | "decision" | "attemptId" | "unmapped"
+>;
 
 /** The integrator's own keys, each only when a non-empty string. */
 function subjectOf(fields: JsonObject | undefined): Record<string, string> {
@@ -225,7 +231,8 @@ function fromWatchlist(body: JsonObject, content: Buffer): Specific {
 /** Any other format: recorded under its session when it names one. */
 function fromUnknown(body: JsonObject, content: Buffer): Specific {
   const sessionId = sessionIdOf(body);
-  const attemptId = firstString(body, "attemptId") ?? firstString(asObject(prop(asObject(prop(body, "data")), "verification")), "attemptId");
+  const attemptId =
+    firstString(body, "attemptId") ?? firstString(asObject(prop(asObject(prop(body, "data")), "verification")), "attemptId");
   return {
     correlationId: sessionCorrelationId(sessionId, attemptId, content),
     providerEventType: asString(prop(body, "eventType")) ?? "unknown",

@@ -3,10 +3,11 @@
  * item whose `status` differs from its previous image. Duplicates and stale events never
  * rewrite the status, so they produce nothing.
  */
+
+import { TABLE } from "../core/contract.js";
 import type { DecisionDetails, ProviderId, Status, Subject } from "../core/event.js";
 import { toSqsId } from "../core/sqs-message.js";
-import { TABLE } from "../core/table.js";
-import type { VerificationState } from "../consumer/store.js";
+import type { VerificationState } from "../model/verification.js";
 
 /** Version 1 of the status-change message (the body on the status-changes queue). */
 export interface StatusChange {

@@ -1,11 +1,11 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import * as v from "valibot";
+import { TABLE } from "../core/contract.js";
 import { describeError } from "../core/errors.js";
 import { PROVIDER_IDS, STATUSES } from "../core/event.js";
 import type { AppLogger } from "../core/logger.js";
 import { sqsMessageBody } from "../core/sqs-message.js";
-import { TABLE } from "../core/table.js";
 import { type OutgoingChange, statusChangeOf } from "./change.js";
 import { decodeImage, formatPath, type ImageMap, type ImageProblem } from "./stream-image.js";
 
@@ -103,7 +103,7 @@ export function outgoingChangeOf(record: DynamoDBRecord): OutgoingChange | null 
   if (!parsed.success) throw new UndeliverableRecord(describeIssues("NewImage", parsed.issues));
 
   const oldDecoded = decodeImage(record.dynamodb?.OldImage);
-  let previous: OldState = undefined;
+  let previous: OldState;
   if (oldDecoded.item !== undefined) {
     const oldProblem = describeProblems("OldImage", oldDecoded.problems, (name) => name === "status");
     if (oldProblem !== undefined) throw new UndeliverableRecord(oldProblem);
@@ -187,7 +187,12 @@ export function createPublisherHandler(deps: PublisherDeps): PublisherHandler {
           }),
         );
       } catch (error) {
-        logger.error("status change not published: retried from this record", { sequenceNumber, correlationId, eventId, ...describeError(error) });
+        logger.error("status change not published: retried from this record", {
+          sequenceNumber,
+          correlationId,
+          eventId,
+          ...describeError(error),
+        });
         return { batchItemFailures: [{ itemIdentifier: sequenceNumber }] };
       }
       logger.info("status change published", { correlationId, previousStatus, status, eventId });

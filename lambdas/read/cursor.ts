@@ -15,7 +15,7 @@
  * would need a secret the read Lambda doesn't have (Secrets Manager, rotation, every cursor
  * invalidated on rotation) for no gain; strict validation is what removes the 500s.
  */
-import { TABLE } from "../core/table.js";
+import { TABLE } from "../core/contract.js";
 import { isCorrelationId, MAX_CORRELATION_ID_LENGTH } from "./input.js";
 import { MAX_SUBJECT_KEY_BYTES } from "./subject-key.js";
 

@@ -2,6 +2,7 @@
  * Validation of the read routes' inputs: pure, bounded work, decided before DynamoDB is called.
  * Every refusal is a fixed message that never repeats the input.
  */
+import { DEFAULTS } from "../core/contract.js";
 import { PROVIDER_IDS } from "../core/event.js";
 
 /** Longest correlationId the pipeline builds (the SQS MessageGroupId limit). */
@@ -52,8 +53,8 @@ export function parseQuery(raw: string): Partial<Record<QueryParameter, string>>
   return params;
 }
 
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = DEFAULTS.pageSize;
+export const MAX_PAGE_SIZE = DEFAULTS.maxPageSize;
 
 /**
  * `limit` as a canonical decimal from 1 to 100 (no sign, leading zero, fraction, exponent, hex or

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { TABLE } from "../core/table.js";
-import type { HistoryEntry, VerificationState } from "../consumer/store.js";
+import { DEFAULTS, TABLE } from "../core/contract.js";
+import type { HistoryEntry, VerificationState } from "../model/verification.js";
 import { cursorOf, decodeCursor } from "./cursor.js";
 import { subjectIndexKey } from "./subject-key.js";
 
@@ -114,7 +114,7 @@ export async function listBySubject(
       ExpressionAttributeNames: { "#sk": index.partitionKey },
       ExpressionAttributeValues: { ":sk": subjectKey },
       ScanIndexForward: false,
-      Limit: options.limit ?? 50,
+      Limit: options.limit ?? DEFAULTS.pageSize,
       ExclusiveStartKey:
         start === undefined
           ? undefined

@@ -1,5 +1,7 @@
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { ROUTES } from "../core/contract.js";
+import { describeError } from "../core/errors.js";
 import { type HttpResult, json } from "../core/http.js";
 import type { AppLogger } from "../core/logger.js";
 import { type CursorKey, decodeCursor, InvalidCursor } from "./cursor.js";
@@ -48,13 +50,19 @@ function scrub(message: string, values: readonly string[]): string {
  * Bad input is a 4xx decided before DynamoDB is called (lambdas/read/input.ts, cursor.ts); a 500
  * is only an unexpected failure, logged by error name and a message scrubbed of request values.
  */
-export function createReadHandler(deps: { documents: DynamoDBDocumentClient; tableName: string; logger: AppLogger }) {
+export interface ReadDeps {
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly logger: AppLogger;
+}
+
+export function createReadHandler(deps: ReadDeps) {
   const { documents, tableName, logger } = deps;
 
   async function route(event: APIGatewayProxyEventV2, seen: string[]): Promise<HttpResult> {
     if (event.requestContext.http.method !== "GET") return answer(READ_ERRORS.methodNotAllowed);
     const segments = event.rawPath.split("/").filter(Boolean);
-    if (segments[0] !== "verifications" || segments.length > 2) return answer(READ_ERRORS.notFound);
+    if (`/${segments[0] ?? ""}` !== ROUTES.verifications || segments.length > 2) return answer(READ_ERRORS.notFound);
 
     if (segments.length === 2) {
       const correlationId = percentDecode(segments[1] ?? "");
@@ -104,12 +112,11 @@ export function createReadHandler(deps: { documents: DynamoDBDocumentClient; tab
         logger.warn("read refused by DynamoDB", { error: "ValidationException" });
         return answer(READ_ERRORS.badKey);
       }
-      const name = error instanceof Error ? error.name : typeof error;
-      const message = error instanceof Error ? error.message : "";
-      // `errorMessage`, not `message`: Powertools drops a `message` attribute (a reserved key).
+      const described = describeError(error);
+      // An SDK message may quote what it was sent: the request's values are scrubbed from it.
       logger.error("read failed", {
-        error: name,
-        errorMessage: scrub(message, [...seen, event.rawPath ?? "", event.rawQueryString ?? ""]),
+        ...described,
+        errorMessage: scrub(described.errorMessage, [...seen, event.rawPath ?? "", event.rawQueryString ?? ""]),
       });
       return answer(READ_ERRORS.internal);
     }

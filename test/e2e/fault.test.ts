@@ -1,16 +1,8 @@
-/**
- * Fault test: DynamoDB Local freezes (SIGSTOP) in the middle of a load of webhooks. Nothing
- * accepted is lost or applied twice, /health says the truth quickly during and after, and every
- * status change comes out once.
- */
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import type { ProviderId, Status } from "../../lambdas/core/event.js";
-import type { StatusChange } from "../../lambdas/publisher/change.js";
 import { type SampleRequest, sampleSessionId, sampleWebhook } from "../../local/samples.js";
-import { LOCAL_AWS } from "../../local/sqs.js";
 import { ACCEPTED_STATUSES } from "../support/http.js";
-import { readVerification, useLocalPipeline, type VerificationView } from "../support/pipeline.js";
+import { consumeStatusChanges, queueDepth, readVerification, useLocalPipeline, type VerificationView } from "../support/pipeline.js";
 
 const SECRETS: Record<ProviderId, string> = { veriff: "f-veriff", idngo: "f-idngo", idbeyond: "f-idbeyond", neurovision: "f-neurovision" };
 
@@ -29,7 +21,6 @@ const FREEZE_AFTER_MS = 1_500;
 const FREEZE_MS = 3_500;
 
 const local = useLocalPipeline(SECRETS, {});
-const logger = local.logger;
 
 interface Delivery {
   readonly provider: ProviderId;
@@ -48,7 +39,11 @@ function load(): { deliveries: Delivery[]; expected: Map<string, { status: Statu
       const correlationId = `${provider}:${sessionId}`;
       const journey = JOURNEYS[provider];
       journey.forEach((status, i) => {
-        const request = sampleWebhook(provider, status, SECRETS[provider], { sessionId, userKey: `fault-${v}`, occurredAt: new Date(t0 + i * 60_000) });
+        const request = sampleWebhook(provider, status, SECRETS[provider], {
+          sessionId,
+          userKey: `fault-${v}`,
+          occurredAt: new Date(t0 + i * 60_000),
+        });
         distinct.push({ provider, correlationId, request });
       });
       expected.set(correlationId, { status: journey.at(-1) as Status, events: journey.length });
@@ -170,7 +165,8 @@ describe("DynamoDB Local frozen in the middle of a load", () => {
           views.set(correlationId, current);
           break;
         }
-        if (Date.now() > settle) throw new Error(`${correlationId}: ${current?.history.length ?? 0} of ${events} events, status ${current?.status}`);
+        if (Date.now() > settle)
+          throw new Error(`${correlationId}: ${current?.history.length ?? 0} of ${events} events, status ${current?.status}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
@@ -184,41 +180,18 @@ describe("DynamoDB Local frozen in the middle of a load", () => {
     }
 
     // Exactly one status-change message per real change, chained per verification.
-    const client = new SQSClient({ ...LOCAL_AWS, endpoint: local.pipeline.sqsEndpoint });
-    const changes: StatusChange[] = [];
-    try {
-      const until = Date.now() + 20_000;
-      let quietSince = Date.now();
-      while (Date.now() < until && (changes.length < realChanges || Date.now() - quietSince < 1_500)) {
-        const r = await client.send(new ReceiveMessageCommand({ QueueUrl: local.pipeline.statusChangesQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-        const messages = r.Messages ?? [];
-        if (messages.length === 0) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          continue;
-        }
-        quietSince = Date.now();
-        changes.push(...messages.map((m) => JSON.parse(m.Body ?? "{}") as StatusChange));
-        await client.send(
-          new DeleteMessageBatchCommand({ QueueUrl: local.pipeline.statusChangesQueueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })) }),
-        );
-      }
-      expect(changes).toHaveLength(realChanges);
-      for (const [correlationId, { status }] of expected) {
-        const mine = changes.filter((c) => c.correlationId === correlationId);
-        expect(new Set(mine.map((c) => c.eventId)).size).toBe(mine.length);
-        expect(mine.map((c) => c.previousStatus)).toEqual([null, ...mine.slice(0, -1).map((c) => c.status)]);
-        expect(mine.at(-1)?.status).toBe(status);
-      }
+    const changes = await consumeStatusChanges(local.pipeline, (c) => c.length >= realChanges);
+    expect(changes).toHaveLength(realChanges);
+    for (const [correlationId, { status }] of expected) {
+      const mine = changes.filter((c) => c.correlationId === correlationId);
+      expect(new Set(mine.map((c) => c.eventId)).size).toBe(mine.length);
+      expect(mine.map((c) => c.previousStatus)).toEqual([null, ...mine.slice(0, -1).map((c) => c.status)]);
+      expect(mine.at(-1)?.status).toBe(status);
+    }
 
-      // Nothing parked: the events DLQ and the publisher failures queue are empty.
-      for (const queueUrl of [local.pipeline.dlqUrl, local.pipeline.publisherFailuresQueueUrl]) {
-        const attrs = await client.send(
-          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
-        );
-        expect(attrs.Attributes, queueUrl).toEqual({ ApproximateNumberOfMessages: "0", ApproximateNumberOfMessagesNotVisible: "0" });
-      }
-    } finally {
-      client.destroy();
+    // Nothing parked: the events DLQ and the publisher failures queue are empty.
+    for (const queueUrl of [local.pipeline.dlqUrl, local.pipeline.publisherFailuresQueueUrl]) {
+      expect(await queueDepth(local.pipeline, queueUrl), queueUrl).toBe(0);
     }
   }, 60_000);
 });

@@ -6,16 +6,13 @@
  * twice, the status-change messages are exactly the applied transitions, and the DLQs stay empty.
  */
 import { randomUUID } from "node:crypto";
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent, ProviderId, Status } from "../../lambdas/core/event.js";
-import { fold } from "../../lambdas/consumer/transition.js";
-import type { StatusChange } from "../../lambdas/publisher/change.js";
+import { fold } from "../../lambdas/model/transition.js";
 import { type SampleOptions, type SampleRequest, sampleSessionId, sampleWebhook } from "../../local/samples.js";
-import { LOCAL_AWS } from "../../local/sqs.js";
+import { consumeStatusChanges, queueDepth, readVerification, useLocalPipeline, type VerificationView } from "../support/pipeline.js";
 import { receipt } from "../support/providers.js";
-import { readVerification, useLocalPipeline, type VerificationView } from "../support/pipeline.js";
 
 const SECRET = "load-secret";
 const VERIFICATIONS_PER_PROVIDER = 50;
@@ -30,21 +27,56 @@ interface Step {
 /** Real lifecycles per provider, in the order they happen; several per provider, used in turn. */
 const JOURNEYS: Record<ProviderId, readonly (readonly Step[])[]> = {
   veriff: [
-    [{ status: "started", minute: 0, attempt: "a1" }, { status: "submitted", minute: 1, attempt: "a1" }, { status: "resubmission_requested", minute: 3, attempt: "a1" }, { status: "started", minute: 4, attempt: "a2" }, { status: "submitted", minute: 5, attempt: "a2" }, { status: "approved", minute: 6, attempt: "a2" }],
+    [
+      { status: "started", minute: 0, attempt: "a1" },
+      { status: "submitted", minute: 1, attempt: "a1" },
+      { status: "resubmission_requested", minute: 3, attempt: "a1" },
+      { status: "started", minute: 4, attempt: "a2" },
+      { status: "submitted", minute: 5, attempt: "a2" },
+      { status: "approved", minute: 6, attempt: "a2" },
+    ],
     // expired arrives with decisionTime null, after a timed resubmission request
-    [{ status: "started", minute: 0, attempt: "a1" }, { status: "submitted", minute: 1, attempt: "a1" }, { status: "resubmission_requested", minute: 3, attempt: "a1" }, { status: "expired", minute: 9, attempt: "a1" }],
+    [
+      { status: "started", minute: 0, attempt: "a1" },
+      { status: "submitted", minute: 1, attempt: "a1" },
+      { status: "resubmission_requested", minute: 3, attempt: "a1" },
+      { status: "expired", minute: 9, attempt: "a1" },
+    ],
   ],
   idngo: [
-    [{ status: "created", minute: 0 }, { status: "submitted", minute: 1 }, { status: "in_review", minute: 2 }, { status: "approved", minute: 3 }],
-    [{ status: "created", minute: 0 }, { status: "submitted", minute: 1 }, { status: "approved", minute: 3 }, { status: "rejected", minute: 4 }],
+    [
+      { status: "created", minute: 0 },
+      { status: "submitted", minute: 1 },
+      { status: "in_review", minute: 2 },
+      { status: "approved", minute: 3 },
+    ],
+    [
+      { status: "created", minute: 0 },
+      { status: "submitted", minute: 1 },
+      { status: "approved", minute: 3 },
+      { status: "rejected", minute: 4 },
+    ],
   ],
   idbeyond: [
     // an extraction (started) delivered after the decision, with a later timestamp
-    [{ status: "started", minute: 0 }, { status: "submitted", minute: 1 }, { status: "in_review", minute: 2 }, { status: "approved", minute: 3 }, { status: "started", minute: 8 }],
+    [
+      { status: "started", minute: 0 },
+      { status: "submitted", minute: 1 },
+      { status: "in_review", minute: 2 },
+      { status: "approved", minute: 3 },
+      { status: "started", minute: 8 },
+    ],
   ],
   neurovision: [
-    [{ status: "submitted", minute: 0 }, { status: "in_review", minute: 1 }, { status: "approved", minute: 2 }],
-    [{ status: "submitted", minute: 0 }, { status: "rejected", minute: 2 }],
+    [
+      { status: "submitted", minute: 0 },
+      { status: "in_review", minute: 1 },
+      { status: "approved", minute: 2 },
+    ],
+    [
+      { status: "submitted", minute: 0 },
+      { status: "rejected", minute: 2 },
+    ],
   ],
 };
 
@@ -86,14 +118,19 @@ function plan(provider: ProviderId, index: number): { plan: Plan; deliveries: De
     return result.event;
   });
   const expected = fold(events)?.status;
-  if (expected === undefined || expected !== journey.at(-1 - Number(provider === "idbeyond"))?.status) throw new Error(`unexpected in-order end for ${provider}`);
+  if (expected === undefined || expected !== journey.at(-1 - Number(provider === "idbeyond"))?.status)
+    throw new Error(`unexpected in-order end for ${provider}`);
   return { plan: { correlationId: `${provider}:${sessionId}`, events, expected }, deliveries };
 }
 
 async function post(delivery: Delivery): Promise<number> {
   const { body, headers } = delivery.request();
   for (let attempt = 0; ; attempt += 1) {
-    const res = await fetch(`${local.pipeline.url}/webhooks/${delivery.provider}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    const res = await fetch(`${local.pipeline.url}/webhooks/${delivery.provider}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
     await res.arrayBuffer();
     // A provider retries a 5xx; nothing else is retried.
     if (res.status < 500 || attempt >= 5) return res.status;
@@ -101,11 +138,6 @@ async function post(delivery: Delivery): Promise<number> {
 }
 
 const view = (correlationId: string): Promise<VerificationView | undefined> => readVerification(local.pipeline, correlationId);
-
-async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
-  return Number(Attributes?.["ApproximateNumberOfMessages"] ?? 0) + Number(Attributes?.["ApproximateNumberOfMessagesNotVisible"] ?? 0);
-}
 
 describe("load through the local pipeline", () => {
   it("1,000 shuffled webhooks with redeliveries: in-order end states, each event applied once, one message per real change, empty DLQs", async () => {
@@ -119,7 +151,11 @@ describe("load through the local pipeline", () => {
       }
     }
     const duplicates = fc.sample(fc.constantFrom(...deliveries), { numRuns: Math.round(deliveries.length * DUPLICATE_SHARE), seed: 42 });
-    const all = fc.sample(fc.shuffledSubarray([...deliveries, ...duplicates], { minLength: deliveries.length + duplicates.length }), { numRuns: 1, seed: 7 })[0] ?? [];
+    const all =
+      fc.sample(fc.shuffledSubarray([...deliveries, ...duplicates], { minLength: deliveries.length + duplicates.length }), {
+        numRuns: 1,
+        seed: 7,
+      })[0] ?? [];
     expect(all.length).toBeGreaterThanOrEqual(950);
 
     const statuses: number[] = [];
@@ -158,19 +194,7 @@ describe("load through the local pipeline", () => {
     }
 
     // One status-change message per applied transition, none more; each verification's last one is its end state.
-    const sqs = new SQSClient({ ...LOCAL_AWS, endpoint: local.pipeline.sqsEndpoint });
-    const changes: StatusChange[] = [];
-    const changesDeadline = Date.now() + 30_000;
-    while (changes.length < applied && Date.now() < changesDeadline) {
-      const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: local.pipeline.statusChangesQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-      const messages = r.Messages ?? [];
-      changes.push(...messages.map((m) => JSON.parse(m.Body ?? "{}") as StatusChange));
-      if (messages.length > 0) {
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: local.pipeline.statusChangesQueueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })) }));
-      }
-    }
-    const late = await sqs.send(new ReceiveMessageCommand({ QueueUrl: local.pipeline.statusChangesQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
-    expect(late.Messages ?? []).toEqual([]);
+    const changes = await consumeStatusChanges(local.pipeline, (c) => c.length >= applied, { timeoutMs: 30_000 });
     expect(changes).toHaveLength(applied);
     for (const p of plans) {
       const mine = changes.filter((c) => c.correlationId === p.correlationId);
@@ -178,9 +202,8 @@ describe("load through the local pipeline", () => {
       // Never a regression to a progress signal after the decision (e.g. approved → started).
       expect(mine.some((c) => c.status === "started" && c.previousStatus !== null && c.previousStatus !== "created")).toBe(false);
     }
-    expect(await queueDepth(sqs, local.pipeline.dlqUrl)).toBe(0);
-    expect(await queueDepth(sqs, local.pipeline.publisherFailuresQueueUrl)).toBe(0);
-    sqs.destroy();
+    expect(await queueDepth(local.pipeline, local.pipeline.dlqUrl)).toBe(0);
+    expect(await queueDepth(local.pipeline, local.pipeline.publisherFailuresQueueUrl)).toBe(0);
     expect(logger.lines.join("\n")).not.toMatch(/SAMPLE|PERSON|1900-01-01|192\.0\.2\.1/);
   }, 150_000);
 });

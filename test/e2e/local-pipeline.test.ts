@@ -1,12 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { PROVIDER_IDS, type ProviderId, type Status } from "../../lambdas/core/event.js";
-import { sampleSessionId, sampleWebhook } from "../../local/samples.js";
-import { LOCAL_AWS } from "../../local/sqs.js";
 import type { StatusChange } from "../../lambdas/publisher/change.js";
+import { sampleSessionId, sampleWebhook } from "../../local/samples.js";
 import { ACCEPTED_STATUSES } from "../support/http.js";
-import { useLocalPipeline } from "../support/pipeline.js";
+import { consumeStatusChanges, useLocalPipeline } from "../support/pipeline.js";
 
 const SECRETS: Record<ProviderId, string> = {
   veriff: "e2e-veriff",
@@ -24,7 +22,10 @@ const JOURNEYS: Record<ProviderId, Status[]> = {
 };
 
 // Rotation: the second secret in each list is the one the "provider" signs with.
-const local = useLocalPipeline({ veriff: `old-veriff,${SECRETS.veriff}`, idngo: SECRETS.idngo, idbeyond: SECRETS.idbeyond, neurovision: SECRETS.neurovision }, {});
+const local = useLocalPipeline(
+  { veriff: `old-veriff,${SECRETS.veriff}`, idngo: SECRETS.idngo, idbeyond: SECRETS.idbeyond, neurovision: SECRETS.neurovision },
+  {},
+);
 const logger = local.logger;
 
 async function post(provider: string, request: { body: string; headers: Readonly<Record<string, string>> }) {
@@ -115,25 +116,7 @@ describe("local pipeline end to end: HTTP → SQS → consumer → DynamoDB Loca
 });
 
 describe("status changes through the local pipeline", () => {
-  /** Reads (and deletes, as a consumer would) the status-changes queue until `done` holds or 20 s pass. */
-  async function consumeChanges(done: (changes: StatusChange[]) => boolean): Promise<StatusChange[]> {
-    const client = new SQSClient({ ...LOCAL_AWS, endpoint: local.pipeline.sqsEndpoint });
-    const changes: StatusChange[] = [];
-    const deadline = Date.now() + 20_000;
-    while (!done(changes) && Date.now() < deadline) {
-      const r = await client.send(new ReceiveMessageCommand({ QueueUrl: local.pipeline.statusChangesQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-      const messages = r.Messages ?? [];
-      changes.push(...messages.map((m) => JSON.parse(m.Body ?? "{}") as StatusChange));
-      if (messages.length > 0) {
-        await client.send(new DeleteMessageBatchCommand({ QueueUrl: local.pipeline.statusChangesQueueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })) }));
-      }
-    }
-    // Then make sure nothing else comes for a while.
-    const late = await client.send(new ReceiveMessageCommand({ QueueUrl: local.pipeline.statusChangesQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
-    changes.push(...(late.Messages ?? []).map((m) => JSON.parse(m.Body ?? "{}") as StatusChange));
-    client.destroy();
-    return changes;
-  }
+  const consumeChanges = (done: (changes: readonly StatusChange[]) => boolean) => consumeStatusChanges(local.pipeline, done);
 
   it("duplicates and out-of-order deliveries produce exactly the expected changes, in order, once each", async () => {
     const t0 = Date.now() - 3_600_000;
@@ -182,7 +165,12 @@ describe("status changes through the local pipeline", () => {
     }
     expect(changes).toHaveLength(4);
     // The IDnGO samples come from its sandbox (`sandboxMode`): the messages say so; Veriff's do not.
-    expect(changes.map((c) => [c.provider, c.sandbox])).toEqual(expect.arrayContaining([["idngo", true], ["veriff", false]]));
+    expect(changes.map((c) => [c.provider, c.sandbox])).toEqual(
+      expect.arrayContaining([
+        ["idngo", true],
+        ["veriff", false],
+      ]),
+    );
     expect(changes.filter((c) => c.provider === "idngo").every((c) => c.sandbox)).toBe(true);
     expect(JSON.stringify(changes)).not.toMatch(/SAMPLE|PERSON|192\.0\.2\.1|Sample private comment/);
   });

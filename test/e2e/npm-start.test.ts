@@ -34,7 +34,12 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
 describe("npm start", () => {
   it("serves the pipeline, says which secrets it defaulted, and Ctrl-C stops everything it started", async () => {
     // Its own process group, like a terminal's foreground job: Ctrl-C signals the whole group.
-    const child = spawn("npm", ["start"], { cwd: PROJECT_ROOT, env: { ...process.env, ...NO_SECRETS, PORT: "0" }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("npm", ["start"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...NO_SECRETS, PORT: "0" },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const pgid = child.pid ?? 0;
     try {
       const output = waitForOutput(child, /using the local default "local-neurovision-secret"/, 60_000);

@@ -15,10 +15,10 @@
 import { marshall } from "@aws-sdk/util-dynamodb";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { type NormalizedEvent, PROVIDER_IDS, type ProviderId } from "../../lambdas/core/event.js";
 import { parseNormalizedEvent } from "../../lambdas/core/event-schema.js";
-import { PROVIDER_IDS, type NormalizedEvent, type ProviderId } from "../../lambdas/core/event.js";
-import { sqsMessageBody } from "../../lambdas/core/sqs-message.js";
 import type { HttpResult } from "../../lambdas/core/http.js";
+import { sqsMessageBody } from "../../lambdas/core/sqs-message.js";
 import { createIngestHandler, MAX_BODY_BYTES } from "../../lambdas/ingest/ingest.js";
 import { staticSource } from "../../lambdas/ingest/secrets.js";
 import { PROVIDERS } from "../../lambdas/providers/index.js";
@@ -33,35 +33,75 @@ const RUNS_PER_PROVIDER = 2_500;
 type Fuzzed = { readonly body: Buffer; readonly headers: Record<string, string>; readonly base64: boolean; readonly signed: boolean };
 
 const oddHeaders = fc.dictionary(
-  fc.constantFrom("content-type", "Content-Type", "x-hmac-signature", "x-signature", "x-payload-digest", "X-Payload-Digest-Alg", "x-verification-signature", "transfer-encoding"),
-  fc.oneof(fc.constantFrom("application/json", "text/plain; charset=latin1", "multipart/form-data", "", "HMAC_SHA1_HEX", "HMAC_SHA512_HEX", "HMAC_MD5_HEX", "0".repeat(64)), fc.string({ maxLength: 70 })),
+  fc.constantFrom(
+    "content-type",
+    "Content-Type",
+    "x-hmac-signature",
+    "x-signature",
+    "x-payload-digest",
+    "X-Payload-Digest-Alg",
+    "x-verification-signature",
+    "transfer-encoding",
+  ),
+  fc.oneof(
+    fc.constantFrom(
+      "application/json",
+      "text/plain; charset=latin1",
+      "multipart/form-data",
+      "",
+      "HMAC_SHA1_HEX",
+      "HMAC_SHA512_HEX",
+      "HMAC_MD5_HEX",
+      "0".repeat(64),
+    ),
+    fc.string({ maxLength: 70 }),
+  ),
   { maxKeys: 4 },
 );
 
 /** A request: signed hostile JSON, a mutation of it, or noise. `signed` says whether it must be accepted. */
 function request(provider: ProviderId): fc.Arbitrary<Fuzzed> {
   const signedJson = shaped(provider).map((json) => signWebhook(provider, JSON.stringify(json), SECRET));
-  const accepted = fc.tuple(signedJson, fc.boolean()).map(([r, base64]): Fuzzed => ({ body: Buffer.from(r.body), headers: { "content-type": "application/json", ...r.headers }, base64, signed: true }));
-  const mutated = fc.tuple(signedJson, fc.nat(), fc.integer({ min: 1, max: 255 }), fc.constantFrom("flip", "truncate", "signature", "iv")).map(([r, position, mask, how]): Fuzzed => {
-    const body = Buffer.from(r.body);
-    const headers: Record<string, string> = { ...r.headers };
-    if (how === "truncate") return { body: body.subarray(0, position % Math.max(1, body.length)), headers, base64: false, signed: false };
-    if (how === "signature") {
-      const name = Object.keys(headers).find((h) => /signature|digest$/.test(h));
-      if (name !== undefined) headers[name] = `${headers[name]?.slice(0, -1) ?? ""}${headers[name]?.endsWith("0") ? "1" : "0"}`;
-      return { body, headers, base64: false, signed: name === undefined && provider === "neurovision" };
-    }
-    if (how === "iv" && provider === "neurovision") {
-      const envelope = JSON.parse(body.toString("utf8")) as { encrypted: string };
-      const data = Buffer.from(envelope.encrypted, "base64");
-      data[position % 16] = (data[position % 16] ?? 0) ^ mask;
-      return { body: Buffer.from(JSON.stringify({ encrypted: data.toString("base64") })), headers, base64: false, signed: false };
-    }
-    const index = position % body.length;
-    body[index] = (body[index] ?? 0) ^ mask;
-    return { body, headers, base64: false, signed: false };
-  });
-  const noise = fc.tuple(fc.oneof(fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)), fc.string().map((s) => Buffer.from(s)), hostile.map((j) => Buffer.from(JSON.stringify(j) ?? ""))), oddHeaders, fc.boolean()).map(([body, headers, base64]): Fuzzed => ({ body, headers, base64, signed: false }));
+  const accepted = fc.tuple(signedJson, fc.boolean()).map(
+    ([r, base64]): Fuzzed => ({
+      body: Buffer.from(r.body),
+      headers: { "content-type": "application/json", ...r.headers },
+      base64,
+      signed: true,
+    }),
+  );
+  const mutated = fc
+    .tuple(signedJson, fc.nat(), fc.integer({ min: 1, max: 255 }), fc.constantFrom("flip", "truncate", "signature", "iv"))
+    .map(([r, position, mask, how]): Fuzzed => {
+      const body = Buffer.from(r.body);
+      const headers: Record<string, string> = { ...r.headers };
+      if (how === "truncate") return { body: body.subarray(0, position % Math.max(1, body.length)), headers, base64: false, signed: false };
+      if (how === "signature") {
+        const name = Object.keys(headers).find((h) => /signature|digest$/.test(h));
+        if (name !== undefined) headers[name] = `${headers[name]?.slice(0, -1) ?? ""}${headers[name]?.endsWith("0") ? "1" : "0"}`;
+        return { body, headers, base64: false, signed: name === undefined && provider === "neurovision" };
+      }
+      if (how === "iv" && provider === "neurovision") {
+        const envelope = JSON.parse(body.toString("utf8")) as { encrypted: string };
+        const data = Buffer.from(envelope.encrypted, "base64");
+        data[position % 16] = (data[position % 16] ?? 0) ^ mask;
+        return { body: Buffer.from(JSON.stringify({ encrypted: data.toString("base64") })), headers, base64: false, signed: false };
+      }
+      const index = position % body.length;
+      body[index] = (body[index] ?? 0) ^ mask;
+      return { body, headers, base64: false, signed: false };
+    });
+  const noise = fc
+    .tuple(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+        fc.string().map((s) => Buffer.from(s)),
+        hostile.map((j) => Buffer.from(JSON.stringify(j) ?? "")),
+      ),
+      oddHeaders,
+      fc.boolean(),
+    )
+    .map(([body, headers, base64]): Fuzzed => ({ body, headers, base64, signed: false }));
   return fc.oneof({ arbitrary: accepted, weight: 4 }, { arbitrary: mutated, weight: 3 }, { arbitrary: noise, weight: 3 });
 }
 

@@ -7,10 +7,10 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SQSRecord } from "aws-lambda";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROVIDER_IDS } from "../../lambdas/core/event.js";
-import { sqsMessageBody } from "../../lambdas/core/sqs-message.js";
 import { createConsumerHandler } from "../../lambdas/consumer/consumer.js";
 import { dynamoStore } from "../../lambdas/consumer/store.js";
+import { PROVIDER_IDS } from "../../lambdas/core/event.js";
+import { sqsMessageBody } from "../../lambdas/core/sqs-message.js";
 import { getVerification } from "../../lambdas/read/queries.js";
 import { signWebhook } from "../../local/samples.js";
 import { recordingLogger } from "../support/apigw.js";
@@ -31,7 +31,13 @@ const record = (body: string, n: number): SQSRecord =>
     messageId: `m-${n}`,
     receiptHandle: `r-${n}`,
     body,
-    attributes: { ApproximateReceiveCount: "1", SentTimestamp: "0", SenderId: "local", ApproximateFirstReceiveTimestamp: "0", MessageGroupId: `g-${n}` },
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: "0",
+      SenderId: "local",
+      ApproximateFirstReceiveTimestamp: "0",
+      MessageGroupId: `g-${n}`,
+    },
     messageAttributes: {},
     md5OfBody: "",
     eventSource: "aws:sqs",
@@ -46,7 +52,15 @@ describe.each(PROVIDER_IDS)("%s: every accepted webhook is applied by the consum
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.oneof(shaped(provider), hostile), async (value) => {
-        const json = provider === "neurovision" ? { ...(typeof value === "object" && value !== null && !Array.isArray(value) ? value : {}), sessionId: crypto.randomUUID(), status: "wait", clientKey: null } : value;
+        const json =
+          provider === "neurovision"
+            ? {
+                ...(typeof value === "object" && value !== null && !Array.isArray(value) ? value : {}),
+                sessionId: crypto.randomUUID(),
+                status: "wait",
+                clientKey: null,
+              }
+            : value;
         const request = signWebhook(provider, JSON.stringify(json), "storable-secret");
         const result = receipt(provider, request.body, request.headers, { secrets: ["storable-secret"] });
         expect(result.kind).toBe("accepted");

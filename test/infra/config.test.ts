@@ -1,20 +1,23 @@
 import { App } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
-import { configFromContext } from "../../lib/config.js";
+import { OPTION_SETTINGS } from "../../lambdas/providers/options.js";
+import { CONTEXT_KEYS, configFromContext } from "../../lib/config.js";
 
 const config = (context: Record<string, unknown>) => configFromContext(new App({ context }).node);
 
 describe("configFromContext", () => {
-  it("leaves everything to the stack defaults when no context is given", () => {
+  it("gives the stack's defaults when no context is given", () => {
     expect(config({})).toEqual({
-      providerOptions: { veriffLegacySignature: undefined, idngoAllowSha1: undefined, neurovisionKeyDerivation: undefined },
-      logRetention: undefined,
-      throttle: { rateLimit: undefined, burstLimit: undefined },
-      tableDeletionProtection: undefined,
-      consumerMaxConcurrency: undefined,
+      providerOptions: { veriffLegacySignature: false, idngoAllowSha1: false, neurovisionKeyDerivation: "any" },
+      logRetention: 30,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      tableDeletionProtection: true,
+      consumerMaxConcurrency: 5,
       statusChangeConsumerRoleArns: undefined,
       verificationReaderRoleArns: undefined,
     });
+    // Blank is absent.
+    expect(config({ idngoAllowSha1: " ", logRetentionDays: "", verificationReaderRoleArns: [] })).toEqual(config({}));
   });
 
   it("parses -c strings (and cdk.json values)", () => {
@@ -43,19 +46,57 @@ describe("configFromContext", () => {
   });
 
   it.each([
-    [{ veriffLegacySignature: "yes" }, /veriffLegacySignature must be true or false/],
-    [{ neurovisionKeyDerivation: "md5" }, /neurovisionKeyDerivation must be one of any, sha256, sha256-hex-prefix/],
-    [{ logRetentionDays: "31" }, /logRetentionDays must be a CloudWatch Logs retention/],
-    [{ throttleRateLimit: "-1" }, /throttleRateLimit must be a positive number/],
-    [{ throttleBurstLimit: "1.5" }, /throttleBurstLimit must be an integer/],
-    [{ tableDeletionProtection: "off" }, /tableDeletionProtection must be true or false/],
-    [{ consumerMaxConcurrency: "1" }, /consumerMaxConcurrency must be an integer from 2 to 1000/],
-    [{ consumerMaxConcurrency: "2.5" }, /consumerMaxConcurrency must be an integer from 2 to 1000/],
-    [{ consumerMaxConcurrency: 1001 }, /consumerMaxConcurrency must be an integer from 2 to 1000/],
-    [{ statusChangeConsumerRoleArns: "arn:aws:iam::222222222222:user/alice" }, /statusChangeConsumerRoleArns must be a comma-separated list of IAM role ARNs/],
-    [{ verificationReaderRoleArns: "reporting" }, /verificationReaderRoleArns must be a comma-separated list of IAM role ARNs/],
-    [{ verificationReaderRoleArns: "arn:aws:iam::*:role/reporting" }, /verificationReaderRoleArns must be/],
+    [{ veriffLegacySignature: "yes" }, /^context veriffLegacySignature must be true or false, got "yes"$/],
+    [{ neurovisionKeyDerivation: "md5" }, /^context neurovisionKeyDerivation must be one of any, sha256, sha256-hex-prefix, got "md5"$/],
+    [{ logRetentionDays: "31" }, /^context logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, .*, 3653, 9999, got "31"$/],
+    [{ throttleRateLimit: "-1" }, /^context throttleRateLimit must be a positive number, got "-1"$/],
+    [{ throttleRateLimit: "fast" }, /^context throttleRateLimit must be a positive number, got "fast"$/],
+    [{ throttleBurstLimit: "1.5" }, /^context throttleBurstLimit must be a whole number from 1 to \d+, got "1.5"$/],
+    [{ throttleBurstLimit: 0 }, /^context throttleBurstLimit must be a whole number from 1 to \d+, got "0"$/],
+    [{ tableDeletionProtection: "off" }, /^context tableDeletionProtection must be true or false, got "off"$/],
+    [{ consumerMaxConcurrency: "1" }, /^context consumerMaxConcurrency must be a whole number from 2 to 1000, got "1"$/],
+    [{ consumerMaxConcurrency: "2.5" }, /^context consumerMaxConcurrency must be a whole number from 2 to 1000, got "2.5"$/],
+    [{ consumerMaxConcurrency: 1001 }, /^context consumerMaxConcurrency must be a whole number from 2 to 1000, got "1001"$/],
+    [
+      { statusChangeConsumerRoleArns: "arn:aws:iam::222222222222:user/alice" },
+      /^context statusChangeConsumerRoleArns must be a comma-separated list of IAM role ARNs .*, got "arn:aws:iam::222222222222:user\/alice"$/,
+    ],
+    [
+      { verificationReaderRoleArns: "reporting" },
+      /^context verificationReaderRoleArns must be a comma-separated list of IAM role ARNs .*, got "reporting"$/,
+    ],
+    [
+      { verificationReaderRoleArns: "arn:aws:iam::*:role/reporting" },
+      /^context verificationReaderRoleArns must be .*, got "arn:aws:iam::\*:role\/reporting"$/,
+    ],
+    // A typo of a key would otherwise deploy the default silently.
+    [
+      { idngoAllowSHA1: "true" },
+      /^unknown context idngoAllowSHA1: the app reads veriffLegacySignature, idngoAllowSha1, .*, verificationReaderRoleArns$/,
+    ],
   ])("rejects %o instead of silently deploying a default", (context, message) => {
     expect(() => config(context)).toThrow(message);
+  });
+
+  it("leaves CDK's own context alone (keys with ':' or '@')", () => {
+    expect(() => config({ "@aws-cdk/core:stackRelativeExports": true, "aws:cdk:bundling-stacks": [] })).not.toThrow();
+  });
+});
+
+describe("CONTEXT_KEYS", () => {
+  it("are the README's options: the provider options of OPTION_SETTINGS by name, then the stack's own", () => {
+    expect(CONTEXT_KEYS).toEqual([
+      "veriffLegacySignature",
+      "idngoAllowSha1",
+      "neurovisionKeyDerivation",
+      "logRetentionDays",
+      "throttleRateLimit",
+      "throttleBurstLimit",
+      "tableDeletionProtection",
+      "consumerMaxConcurrency",
+      "statusChangeConsumerRoleArns",
+      "verificationReaderRoleArns",
+    ]);
+    expect(CONTEXT_KEYS.slice(0, OPTION_SETTINGS.length)).toEqual(OPTION_SETTINGS.map((o) => o.name));
   });
 });

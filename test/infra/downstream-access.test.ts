@@ -1,91 +1,69 @@
-import { App, type CfnElement, type PolicyValidationPluginReport, Stack, Validations } from "aws-cdk-lib";
+import { App, Stack } from "aws-cdk-lib";
 import { AccountRootPrincipal, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from "aws-cdk-lib/cx-api";
-import { AwsSolutionsChecks } from "cdk-nag";
-import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PipelineStack } from "../../lib/pipeline-stack.js";
+import {
+  expectNagClean,
+  getAtt,
+  logicalIdOf,
+  SKIP_BUNDLING,
+  type StackTemplate,
+  type Statement,
+  type Synthesized,
+  synthWithNag,
+} from "../support/cdk.js";
 
 /**
  * How downstream consumers get access (README "Downstream consumers"): the stack props, the grant
- * methods and the context ARNs. One synth, without bundling (the Lambda code is not under test here;
- * test/infra/pipeline-stack.test.ts bundles it), with cdk-nag on every stack of the app.
+ * methods and the context ARNs. One synth, with cdk-nag on every stack of the app.
  */
 
-interface CfnJson {
-  readonly Type: string;
-  readonly Properties: Record<string, unknown>;
-}
-interface Statement {
-  readonly Effect: string;
-  readonly Action: unknown;
-  readonly Resource: unknown;
-  readonly Principal?: unknown;
-}
-
-const SKIP_BUNDLING = { "aws:cdk:bundling-stacks": [] };
 const PARTNER_CONSUMER = "arn:aws:iam::222222222222:role/partner/status-consumer";
 const REPORTING_READER = "arn:aws:iam::111111111111:role/reporting";
 
-let app: App;
+let synth: Synthesized;
 let stack: PipelineStack;
 let consumers: Stack;
-let pipeline: Record<string, CfnJson>;
-let pipelineRules: Record<string, unknown>;
-let consumerResources: Record<string, CfnJson>;
-let nagReport: PolicyValidationPluginReport;
+let pipeline: StackTemplate;
+let consumerStack: StackTemplate;
 
 beforeAll(() => {
-  app = new App({ context: { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, ...SKIP_BUNDLING } });
-  // An integrator's stack in the same app: its roles are passed as props.
-  consumers = new Stack(app, "Consumers");
-  const statusConsumer = new Role(consumers, "StatusConsumer", { assumedBy: new AccountRootPrincipal() });
-  const reader = new Role(consumers, "Reader", { assumedBy: new AccountRootPrincipal() });
-  stack = new PipelineStack(app, "KycWebhookPipeline", {
-    statusChangeConsumers: [statusConsumer],
-    verificationReaders: [reader],
-    statusChangeConsumerRoleArns: [PARTNER_CONSUMER],
-    verificationReaderRoleArns: [REPORTING_READER],
+  synth = synthWithNag((app) => {
+    // An integrator's stack in the same app: its roles are passed as props.
+    consumers = new Stack(app, "Consumers");
+    const statusConsumer = new Role(consumers, "StatusConsumer", { assumedBy: new AccountRootPrincipal() });
+    const reader = new Role(consumers, "Reader", { assumedBy: new AccountRootPrincipal() });
+    stack = new PipelineStack(app, "KycWebhookPipeline", {
+      statusChangeConsumers: [statusConsumer],
+      verificationReaders: [reader],
+      statusChangeConsumerRoleArns: [PARTNER_CONSUMER],
+      verificationReaderRoleArns: [REPORTING_READER],
+    });
+    // A role of the pipeline stack itself, granted through the public methods.
+    const testRole = new Role(stack, "TestRole", { assumedBy: new AccountRootPrincipal() });
+    stack.grantConsumeStatusChanges(testRole);
+    stack.grantReadVerifications(testRole);
   });
-  // A role of the pipeline stack itself, granted through the public methods.
-  const testRole = new Role(stack, "TestRole", { assumedBy: new AccountRootPrincipal() });
-  stack.grantConsumeStatusChanges(testRole);
-  stack.grantReadVerifications(testRole);
-
-  const nag = new AwsSolutionsChecks(app);
-  Validations.of(app).addPlugins(nag);
-  const assembly = app.synth();
-  const pipelineTemplate = assembly.getStackArtifact(stack.artifactId).template as {
-    Resources: Record<string, CfnJson>;
-    Rules: Record<string, unknown>;
-  };
-  pipeline = pipelineTemplate.Resources;
-  pipelineRules = pipelineTemplate.Rules;
-  consumerResources = (assembly.getStackArtifact(consumers.artifactId).template as { Resources: Record<string, CfnJson> })
-    .Resources;
-  nagReport = nag.validateScope(app);
+  pipeline = synth.template(stack);
+  consumerStack = synth.template(consumers);
 });
 
-const idIn = (resources: Record<string, CfnJson>, type: string, prefix: string): string => {
-  const ids = Object.keys(resources).filter((id) => resources[id]?.Type === type && id.startsWith(prefix));
-  expect(ids, `${type} ${prefix}*`).toHaveLength(1);
-  return ids[0] ?? "";
-};
-const policyOf = (resources: Record<string, CfnJson>, roles: unknown[]): Statement[] => {
-  const policies = Object.values(resources).filter(
-    (r) => r.Type === "AWS::IAM::Policy" && JSON.stringify(r.Properties["Roles"]) === JSON.stringify(roles),
-  );
-  expect(policies).toHaveLength(1);
-  return (policies[0]?.Properties["PolicyDocument"] as { Statement: Statement[] }).Statement;
-};
-const logicalId = (construct: IConstruct): string => stack.getLogicalId(construct.node.defaultChild as CfnElement);
-const getAtt = (id: string, attribute = "Arn") => ({ "Fn::GetAtt": [id, attribute] });
 const CONSUME = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"];
 /** The execute-api ARN of `GET <path>` on the $default stage, for an API id expression. */
 const routeArn = (apiId: unknown, path: string) => ({
   "Fn::Join": [
     "",
-    ["arn:", { Ref: "AWS::Partition" }, ":execute-api:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, ":", apiId, `/$default/GET${path}`],
+    [
+      "arn:",
+      { Ref: "AWS::Partition" },
+      ":execute-api:",
+      { Ref: "AWS::Region" },
+      ":",
+      { Ref: "AWS::AccountId" },
+      ":",
+      apiId,
+      `/$default/GET${path}`,
+    ],
   ],
 });
 const readStatement = (apiId: unknown): Statement => ({
@@ -96,9 +74,9 @@ const readStatement = (apiId: unknown): Statement => ({
 
 describe("grantConsumeStatusChanges and grantReadVerifications on a role of the stack", () => {
   it("allow exactly the four poller actions on the status-changes queue and GET on the two read routes", () => {
-    const queue = logicalId(stack.statusChangesQueue);
-    const api = logicalId(stack.api);
-    expect(policyOf(pipeline, [{ Ref: idIn(pipeline, "AWS::IAM::Role", "TestRole") }])).toEqual([
+    const queue = logicalIdOf(stack.statusChangesQueue);
+    const api = logicalIdOf(stack.api);
+    expect(pipeline.statementsAttachedTo([{ Ref: pipeline.idWithPrefix("AWS::IAM::Role", "TestRole") }])).toEqual([
       { Effect: "Allow", Action: CONSUME, Resource: getAtt(queue) },
       readStatement({ Ref: api }),
     ]);
@@ -107,16 +85,16 @@ describe("grantConsumeStatusChanges and grantReadVerifications on a role of the 
 
 describe("statusChangeConsumers and verificationReaders: roles of another stack of the app", () => {
   it("get the same statements in their own stack, which imports the queue ARN and the API id", () => {
-    const consumer = idIn(consumerResources, "AWS::IAM::Role", "StatusConsumer");
-    const reader = idIn(consumerResources, "AWS::IAM::Role", "Reader");
-    expect(policyOf(consumerResources, [{ Ref: consumer }])).toEqual([
+    const consumer = consumerStack.idWithPrefix("AWS::IAM::Role", "StatusConsumer");
+    const reader = consumerStack.idWithPrefix("AWS::IAM::Role", "Reader");
+    expect(consumerStack.statementsAttachedTo([{ Ref: consumer }])).toEqual([
       {
         Effect: "Allow",
         Action: CONSUME,
         Resource: { "Fn::ImportValue": expect.stringMatching(/^KycWebhookPipeline:ExportsOutputFnGetAttStatusChanges/) as unknown },
       },
     ]);
-    expect(policyOf(consumerResources, [{ Ref: reader }])).toEqual([
+    expect(consumerStack.statementsAttachedTo([{ Ref: reader }])).toEqual([
       readStatement({ "Fn::ImportValue": "KycWebhookPipeline:ReadApiId" }),
     ]);
     expect(consumers.dependencies.map((s) => s.stackName)).toEqual(["KycWebhookPipeline"]);
@@ -125,23 +103,20 @@ describe("statusChangeConsumers and verificationReaders: roles of another stack 
 
 describe("context ARNs (-c statusChangeConsumerRoleArns / verificationReaderRoleArns)", () => {
   it("let a consumer role of any account in through the queue policy, without touching the role", () => {
-    const queue = logicalId(stack.statusChangesQueue);
-    const policy = Object.values(pipeline).find(
-      (r) => r.Type === "AWS::SQS::QueuePolicy" && JSON.stringify(r.Properties["Queues"]) === JSON.stringify([{ Ref: queue }]),
-    );
-    const { Statement } = policy?.Properties["PolicyDocument"] as { Statement: Statement[] };
-    expect(Statement).toEqual([
+    const queue = logicalIdOf(stack.statusChangesQueue);
+    const statements = pipeline.queuePolicyStatements(stack.statusChangesQueue);
+    expect(statements).toEqual([
       expect.objectContaining({ Effect: "Deny", Action: "sqs:*" }) as unknown,
       { Effect: "Allow", Principal: { AWS: PARTNER_CONSUMER }, Action: CONSUME, Resource: getAtt(queue) },
     ]);
-    expect(JSON.stringify(pipeline)).not.toContain('"partner/status-consumer"');
-    expect(JSON.stringify(pipeline)).not.toContain('"status-consumer"');
+    expect(JSON.stringify(pipeline.resources)).not.toContain('"partner/status-consumer"');
+    expect(JSON.stringify(pipeline.resources)).not.toContain('"status-consumer"');
   });
 
   it("attach the read statement to a reader role of this account, checked at deploy time", () => {
-    const api = logicalId(stack.api);
-    expect(policyOf(pipeline, ["reporting"])).toEqual([readStatement({ Ref: api })]);
-    expect(pipelineRules["VerificationReadersInThisAccount"]).toEqual({
+    const api = logicalIdOf(stack.api);
+    expect(pipeline.statementsAttachedTo(["reporting"])).toEqual([readStatement({ Ref: api })]);
+    expect(pipeline.rules["VerificationReadersInThisAccount"]).toEqual({
       Assertions: [
         {
           Assert: { "Fn::Equals": [{ Ref: "AWS::AccountId" }, "111111111111"] },
@@ -153,9 +128,10 @@ describe("context ARNs (-c statusChangeConsumerRoleArns / verificationReaderRole
 
   it("never reach the webhook routes or anything else of the pipeline", () => {
     const grants = [
-      ...Object.values(consumerResources).filter((r) => r.Type === "AWS::IAM::Policy"),
-      ...Object.entries(pipeline)
-        .filter(([id, r]) => r.Type === "AWS::IAM::Policy" && (id.startsWith("TestRole") || id.startsWith("VerificationReader")))
+      ...consumerStack.ofType("AWS::IAM::Policy").map(([, r]) => r),
+      ...pipeline
+        .ofType("AWS::IAM::Policy")
+        .filter(([id]) => id.startsWith("TestRole") || id.startsWith("VerificationReader"))
         .map(([, r]) => r),
     ];
     expect(grants).toHaveLength(4);
@@ -171,10 +147,7 @@ describe("context ARNs (-c statusChangeConsumerRoleArns / verificationReaderRole
 
 describe("cdk-nag on every stack of the app", () => {
   it("leaves no finding: the execute-api wildcard is acknowledged where each grant puts it", () => {
-    const findings = nagReport.violations.map(
-      (v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(", ")}`,
-    );
-    expect(findings).toEqual([]);
+    expectNagClean(synth);
   });
 });
 

@@ -3,10 +3,10 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NormalizedEvent } from "../../lambdas/core/event.js";
-import { toSqsId } from "../../lambdas/core/sqs-message.js";
 import { createConsumerHandler } from "../../lambdas/consumer/consumer.js";
 import { dynamoStore } from "../../lambdas/consumer/store.js";
+import type { NormalizedEvent } from "../../lambdas/core/event.js";
+import { toSqsId } from "../../lambdas/core/sqs-message.js";
 import { getVerification } from "../../lambdas/read/queries.js";
 import { startPoller } from "../../local/poller.js";
 import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
@@ -32,7 +32,8 @@ function faultyDocuments(endpoint: string, failures: (eventId: string) => boolea
     (next) => async (args) => {
       const input = args.input as { TransactItems?: { Put?: { Item?: Record<string, unknown> } }[] };
       const eventId = input.TransactItems?.[0]?.Put?.Item?.["eventId"];
-      if (typeof eventId === "string" && failures(eventId)) throw Object.assign(new Error("injected fault"), { name: "InternalServerError" });
+      if (typeof eventId === "string" && failures(eventId))
+        throw Object.assign(new Error("injected fault"), { name: "InternalServerError" });
       return next(args);
     },
     { step: "initialize", name: "injectFault" },
@@ -54,7 +55,9 @@ async function send(queueUrl: string, event: NormalizedEvent): Promise<void> {
 async function drainBodies(queueUrl: string): Promise<NormalizedEvent[]> {
   const out: NormalizedEvent[] = [];
   for (;;) {
-    const r = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
+    const r = await sqs.client.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
+    );
     if (!r.Messages?.length) return out;
     out.push(...r.Messages.map((m) => JSON.parse(m.Body ?? "{}") as NormalizedEvent));
   }
@@ -70,7 +73,10 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Pr
 
 async function queueEmpty(queueUrl: string): Promise<boolean> {
   const attrs = await sqs.client.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
   );
   return attrs.Attributes?.["ApproximateNumberOfMessages"] === "0" && attrs.Attributes["ApproximateNumberOfMessagesNotVisible"] === "0";
 }
@@ -78,8 +84,13 @@ async function queueEmpty(queueUrl: string): Promise<boolean> {
 async function setup(failures: (eventId: string) => boolean, maxReceiveCount: number) {
   const { client, tableName } = await freshTable();
   const endpoint = dynamoEndpoint();
-  const name = `events-${randomUUID().slice(0, 8)}.fifo`;
-  const { queueUrl, dlqUrl } = await createFifoQueueWithDlq(sqs.client, { name, visibilityTimeoutSeconds: 1, maxReceiveCount });
+  const name = `events-${randomUUID().slice(0, 8)}`;
+  const { queueUrl, dlqUrl } = await createFifoQueueWithDlq(sqs.client, {
+    nameStem: name,
+    visibilityTimeoutSeconds: 1,
+    maxReceiveCount,
+    retentionDays: 1,
+  });
   const attrs = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
   const logger = recordingLogger();
   const handler = createConsumerHandler({ store: dynamoStore(faultyDocuments(endpoint, failures), { tableName }), logger });
@@ -88,6 +99,7 @@ async function setup(failures: (eventId: string) => boolean, maxReceiveCount: nu
     queueUrl,
     queueArn: attrs.Attributes?.["QueueArn"] ?? "",
     handler,
+    functionName: "kyc-consumer",
     visibilityTimeoutSeconds: 1,
     waitTimeSeconds: 0,
   });
@@ -121,7 +133,12 @@ describe("consumer behind the local event source mapping", () => {
     const ok = providerEvent("idbeyond", "approved", 1, { sessionId: randomUUID() });
     const { queueUrl, dlqUrl, poller, status } = await setup(() => false, 2);
     await sqs.client.send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"specVersion":"0"}', MessageGroupId: "junk", MessageDeduplicationId: "junk-1" }),
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: '{"specVersion":"0"}',
+        MessageGroupId: "junk",
+        MessageDeduplicationId: "junk-1",
+      }),
     );
     await send(queueUrl, ok);
 

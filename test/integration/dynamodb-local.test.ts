@@ -1,15 +1,15 @@
 import {
   ConditionalCheckFailedException,
   DescribeTableCommand,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
-  type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { TABLE } from "../../lambdas/core/table.js";
+import { TABLE } from "../../lambdas/core/contract.js";
 import { parseJavaMajorVersion } from "../../local/dynamodb.js";
 import { freshTable } from "../support/dynamo.js";
 
@@ -33,9 +33,12 @@ describe("DynamoDB Local (one per run, from test/global-setup.ts)", () => {
       { AttributeName: "sk", KeyType: "RANGE" },
     ]);
     expect(Table?.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
-    expect(
-      Table?.AttributeDefinitions?.map((d) => `${d.AttributeName}:${d.AttributeType}`).sort(),
-    ).toEqual(["correlationId:S", "sk:S", "subjectKey:S", "updatedAt:S"]);
+    expect(Table?.AttributeDefinitions?.map((d) => `${d.AttributeName}:${d.AttributeType}`).sort()).toEqual([
+      "correlationId:S",
+      "sk:S",
+      "subjectKey:S",
+      "updatedAt:S",
+    ]);
     expect(Table?.GlobalSecondaryIndexes).toHaveLength(1);
     expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({
       IndexName: "bySubject",
@@ -125,10 +128,7 @@ describe("DynamoDB Local (one per run, from test/global-setup.ts)", () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(TransactionCanceledException);
-    expect((error as TransactionCanceledException).CancellationReasons?.map((r) => r.Code)).toEqual([
-      "None",
-      "ConditionalCheckFailed",
-    ]);
+    expect((error as TransactionCanceledException).CancellationReasons?.map((r) => r.Code)).toEqual(["None", "ConditionalCheckFailed"]);
     expect(await getState("tx:1")).toEqual({ ...state("tx:1"), status: { S: "created" }, version: { N: "1" } });
     const history = await client.send(
       new GetItemCommand({ TableName: tableName, Key: { correlationId: { S: "tx:1" }, sk: { S: `${TABLE.eventSortKeyPrefix}e-2` } } }),

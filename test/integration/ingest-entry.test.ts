@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { QUEUES } from "../../lambdas/core/contract.js";
 import { createFifoQueueWithDlq, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
 import { webhookEvent } from "../support/apigw.js";
 import { startSecretsManager } from "../support/secrets-manager-server.js";
@@ -37,11 +38,7 @@ const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   sqs = await startLocalSqs();
-  ({ queueUrl } = await createFifoQueueWithDlq(sqs.client, {
-    name: "verification-events.fifo",
-    visibilityTimeoutSeconds: 60,
-    maxReceiveCount: 5,
-  }));
+  ({ queueUrl } = await createFifoQueueWithDlq(sqs.client, QUEUES.events));
   secretsManager = await startSecretsManager({ [ARN]: JSON.stringify(["new-secret", "old-secret"]) });
   Object.assign(process.env, {
     PROVIDER_ID: "idbeyond",
@@ -77,9 +74,7 @@ describe("the Lambda entry point (lambdas/ingest/handler.ts)", () => {
     expect(constructed.count - before).toBe(1);
     expect(secretsManager.requests()).toBe(1);
 
-    const received = await sqs.client.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
+    const received = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     expect(received.Messages).toHaveLength(2);
   });
 });

@@ -8,11 +8,11 @@ import { createIngestHandler } from "../../lambdas/ingest/ingest.js";
 import { staticSource } from "../../lambdas/ingest/secrets.js";
 import { PROVIDERS } from "../../lambdas/providers/index.js";
 import { DEFAULT_OPTIONS } from "../../lambdas/providers/types.js";
-import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
 import { signWebhook } from "../../local/samples.js";
-import { webhookEvent, recordingLogger } from "../support/apigw.js";
-import { fixture } from "../support/providers.js";
+import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
+import { recordingLogger, webhookEvent } from "../support/apigw.js";
 import { encryptNeurovision } from "../support/neurovision-crypto.js";
+import { fixture } from "../support/providers.js";
 
 const SECRET = "integration-secret";
 const hmac = (alg: string, body: string) => createHmac(alg, SECRET).update(body).digest("hex");
@@ -64,7 +64,11 @@ const webhooks: Record<ProviderId, () => { body: string; headers: Record<string,
       reviewStatus: "approved",
       timestamp: "2026-11-22T09:59:00.000Z",
     });
-    return { body, headers: { "x-verification-signature": hmac("sha256", body) }, correlationId: "idbeyond:9c2e6f1a-4b7d-4c1e-8f3a-2d5b6c7e8f90" };
+    return {
+      body,
+      headers: { "x-verification-signature": hmac("sha256", body) },
+      correlationId: "idbeyond:9c2e6f1a-4b7d-4c1e-8f3a-2d5b6c7e8f90",
+    };
   },
   neurovision: () => {
     const plaintext = JSON.stringify({
@@ -92,7 +96,13 @@ async function drain(url = queueUrl): Promise<Message[]> {
   const messages: Message[] = [];
   for (;;) {
     const res = await sqs.client.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, AttributeNames: ["All"], VisibilityTimeout: 60 }),
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        AttributeNames: ["All"],
+        VisibilityTimeout: 60,
+      }),
     );
     if (!res.Messages?.length) return messages;
     messages.push(...res.Messages);
@@ -119,8 +129,13 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   // A fresh queue pair per test (unique name), so tests do not see each other's messages.
-  const name = `events-${createHash("sha1").update(String(Math.random())).digest("hex").slice(0, 8)}.fifo`;
-  ({ queueUrl } = await createFifoQueueWithDlq(sqs.client, { name, visibilityTimeoutSeconds: 60, maxReceiveCount: 5 }));
+  const name = `events-${createHash("sha1").update(String(Math.random())).digest("hex").slice(0, 8)}`;
+  ({ queueUrl } = await createFifoQueueWithDlq(sqs.client, {
+    nameStem: name,
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    retentionDays: 1,
+  }));
 });
 
 describe("ingest → local SQS FIFO", () => {
@@ -172,7 +187,13 @@ describe("ingest → local SQS FIFO", () => {
 
   it("escapes the characters SQS refuses (U+FFFF) in the body, and the event reads back unchanged", async () => {
     const { handler } = handlerFor("idbeyond");
-    const json = { event: "verification.completed", verificationSessionId: "s-1", externalUserId: "user\uffff\ufffe-1", reviewStatus: "approved", timestamp: "2026-11-22T09:00:00Z" };
+    const json = {
+      event: "verification.completed",
+      verificationSessionId: "s-1",
+      externalUserId: "user\uffff\ufffe-1",
+      reviewStatus: "approved",
+      timestamp: "2026-11-22T09:00:00Z",
+    };
     const request = signWebhook("idbeyond", JSON.stringify(json), SECRET);
     expect((await handler(webhookEvent("idbeyond", request.body, request.headers))).statusCode).toBe(200);
     const [message] = await drain();

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { CreateQueueCommand, type Message, ReceiveMessageCommand, SQSClient, type SendMessageCommandInput } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, type Message, ReceiveMessageCommand, type SendMessageCommandInput, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NormalizedEvent } from "../../lambdas/core/event.js";
 import { dynamoStore, type VerificationStore } from "../../lambdas/consumer/store.js";
+import type { NormalizedEvent } from "../../lambdas/core/event.js";
 import type { StatusChange } from "../../lambdas/publisher/change.js";
 import { createPublisherHandler, type UndeliverableNotice } from "../../lambdas/publisher/publisher.js";
-import { type StreamOnFailureRecord, type StreamPollerOptions, startStreamPoller } from "../../local/stream-poller.js";
 import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
+import { type StreamOnFailureRecord, type StreamPollerOptions, startStreamPoller } from "../../local/stream-poller.js";
 import { recordingLogger } from "../support/apigw.js";
 import { dynamoEndpoint, freshTable } from "../support/dynamo.js";
 import { providerEvent } from "../support/scenarios.js";
@@ -48,11 +48,21 @@ function publisherSqs(fault: Fault, alwaysFailGroup?: { groupId: string; attempt
 
 async function setup() {
   const { client, tableName } = await freshTable();
-  const store: VerificationStore = dynamoStore(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), { tableName });
+  const store: VerificationStore = dynamoStore(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), {
+    tableName,
+  });
   const suffix = randomUUID().slice(0, 8);
-  const { queueUrl } = await createFifoQueueWithDlq(sqs.client, { name: `status-changes-${suffix}.fifo`, visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
+  const { queueUrl } = await createFifoQueueWithDlq(sqs.client, {
+    nameStem: `status-changes-${suffix}`,
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 5,
+    retentionDays: 1,
+  });
   const failuresQueueUrl = (await sqs.client.send(new CreateQueueCommand({ QueueName: `publisher-failures-${suffix}` }))).QueueUrl ?? "";
-  const start = async (fault: Fault, extra: Partial<StreamPollerOptions> & { alwaysFailGroup?: { groupId: string; attempts: number[] } } = {}) => {
+  const start = async (
+    fault: Fault,
+    extra: Partial<StreamPollerOptions> & { alwaysFailGroup?: { groupId: string; attempts: number[] } } = {},
+  ) => {
     const logger = recordingLogger();
     const poller = await startStreamPoller({
       dynamo: client,
@@ -72,12 +82,22 @@ async function receiveAll(queueUrl: string, expected: number, settleMs = 500): P
   const out: Message[] = [];
   const deadline = Date.now() + 15_000;
   while (out.length < expected && Date.now() < deadline) {
-    const r = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, AttributeNames: ["All"] }));
+    const r = await sqs.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+        AttributeNames: ["All"],
+      }),
+    );
     out.push(...(r.Messages ?? []));
     if (!r.Messages?.length) await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await new Promise((resolve) => setTimeout(resolve, settleMs));
-  const late = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, AttributeNames: ["All"] }));
+  const late = await sqs.client.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, AttributeNames: ["All"] }),
+  );
   out.push(...(late.Messages ?? []));
   return out;
 }
@@ -97,7 +117,14 @@ function journey(): { events: NormalizedEvent[]; expected: [string | null, strin
     providerEvent("idngo", "approved", 4, { sessionId }),
     providerEvent("idngo", "on_hold", 3, { sessionId }), // stale: older than approved
   ];
-  return { events, expected: [[null, "submitted"], ["submitted", "in_review"], ["in_review", "approved"]] };
+  return {
+    events,
+    expected: [
+      [null, "submitted"],
+      ["submitted", "in_review"],
+      ["in_review", "approved"],
+    ],
+  };
 }
 
 describe("status changes: nothing lost between the table write and the message", () => {
@@ -221,7 +248,10 @@ describe("the publisher never stalls", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       status = poller.status();
     }
-    expect(status.retrying).toMatchObject({ sequenceNumber: expect.stringMatching(/^\d+$/) as unknown, attempts: expect.any(Number) as unknown });
+    expect(status.retrying).toMatchObject({
+      sequenceNumber: expect.stringMatching(/^\d+$/) as unknown,
+      attempts: expect.any(Number) as unknown,
+    });
     expect(status.backlog).toBeGreaterThanOrEqual(1);
 
     const onFailure = bodies<StreamOnFailureRecord>(await receiveAll(failuresQueueUrl, 1, 0));
@@ -249,13 +279,19 @@ describe("the publisher never stalls", () => {
     const gaps = attempts.slice(1).map((t, i) => t - (attempts[i] ?? t));
     expect(gaps.at(-1)).toBeGreaterThanOrEqual(2 * (gaps[0] ?? 0));
     expect(poller.status()).toMatchObject({ retrying: null, backlog: 0, givenUp: 1 });
-    expect(logger.lines.filter((l) => l.includes("not published")).every((l) => l.includes(`"sequenceNumber":"${status.retrying?.sequenceNumber}"`))).toBe(true);
+    expect(
+      logger.lines
+        .filter((l) => l.includes("not published"))
+        .every((l) => l.includes(`"sequenceNumber":"${status.retrying?.sequenceNumber}"`)),
+    ).toBe(true);
   });
 
   it("keeps up: hundreds of changes written before it starts are all published within seconds", async () => {
     const { store, queueUrl, start } = await setup();
     const count = 300;
-    const events = Array.from({ length: count }, (_, i) => providerEvent("idngo", "submitted", i, { sessionId: randomUUID().replaceAll("-", "").slice(0, 24) }));
+    const events = Array.from({ length: count }, (_, i) =>
+      providerEvent("idngo", "submitted", i, { sessionId: randomUUID().replaceAll("-", "").slice(0, 24) }),
+    );
     for (let i = 0; i < events.length; i += 10) await Promise.all(events.slice(i, i + 10).map((e) => store.apply(e)));
     // 600 stream records (state + history): the old poller read 10 every 200 ms (12 s at best).
     const started = Date.now();
@@ -273,13 +309,28 @@ describe("publisher handler: failures queue unreachable", () => {
   const record = (sequenceNumber: string, newImage: Record<string, unknown>): DynamoDBRecord =>
     ({
       eventSourceARN: "arn:aws:dynamodb:us-east-1:000000000000:table/verifications/stream/x",
-      dynamodb: { SequenceNumber: sequenceNumber, Keys: { correlationId: newImage["correlationId"], sk: { S: "STATE" } }, NewImage: newImage, ApproximateCreationDateTime: 1 },
+      dynamodb: {
+        SequenceNumber: sequenceNumber,
+        Keys: { correlationId: newImage["correlationId"], sk: { S: "STATE" } },
+        NewImage: newImage,
+        ApproximateCreationDateTime: 1,
+      },
     }) as DynamoDBRecord;
 
   it("reports the undeliverable record as the batch's failure (retried in order) when its notice cannot be sent", async () => {
-    const { queueUrl } = await createFifoQueueWithDlq(sqs.client, { name: `status-changes-${randomUUID().slice(0, 8)}.fifo`, visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
+    const { queueUrl } = await createFifoQueueWithDlq(sqs.client, {
+      nameStem: `status-changes-${randomUUID().slice(0, 8)}`,
+      visibilityTimeoutSeconds: 30,
+      maxReceiveCount: 5,
+      retentionDays: 1,
+    });
     const logger = recordingLogger();
-    const handler = createPublisherHandler({ sqs: sqs.client, queueUrl, failuresQueueUrl: `${sqs.endpoint}/000000000000/no-such-queue`, logger });
+    const handler = createPublisherHandler({
+      sqs: sqs.client,
+      queueUrl,
+      failuresQueueUrl: `${sqs.endpoint}/000000000000/no-such-queue`,
+      logger,
+    });
     const good = {
       correlationId: { S: "idngo:good" },
       sk: { S: "STATE" },
@@ -294,7 +345,13 @@ describe("publisher handler: failures queue unreachable", () => {
       statusChangedAt: { S: "2026-11-22T10:00:00.000Z" },
       version: { N: "1" },
     };
-    const response = await handler({ Records: [record("1", good), record("2", { correlationId: { S: "idngo:bad" }, sk: { S: "STATE" }, status: { S: 7 } }), record("3", good)] });
+    const response = await handler({
+      Records: [
+        record("1", good),
+        record("2", { correlationId: { S: "idngo:bad" }, sk: { S: "STATE" }, status: { S: 7 } }),
+        record("3", good),
+      ],
+    });
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "2" }] });
     const changes = await received(queueUrl, 1);
     expect(changes.map((c) => [c.correlationId, c.subject])).toEqual([["idngo:good", {}]]); // record 3 waits for the retry

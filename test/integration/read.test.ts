@@ -4,9 +4,9 @@ import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { NormalizedEvent, Status } from "../../lambdas/core/event.js";
-import { TABLE } from "../../lambdas/core/table.js";
 import { dynamoStore } from "../../lambdas/consumer/store.js";
+import { TABLE } from "../../lambdas/core/contract.js";
+import type { NormalizedEvent, Status } from "../../lambdas/core/event.js";
 import { decodeCursor, encodeCursor, InvalidCursor, MAX_CURSOR_LENGTH } from "../../lambdas/read/cursor.js";
 import { createReadHandler, READ_ERRORS } from "../../lambdas/read/read.js";
 import { MAX_SUBJECT_KEY_BYTES, subjectIndexKey } from "../../lambdas/read/subject-key.js";
@@ -234,13 +234,42 @@ describe("bad input is a 4xx decided before DynamoDB is called, never a 500", ()
     await expectRefused(get("/verifications", "limit=5"), READ_ERRORS.subjectRequired);
     await expectRefused(get("/verifications", "subject=a\ud800"), READ_ERRORS.badSubject);
     await expectRefused(get("/verifications", "subject=\udc00"), READ_ERRORS.badSubject);
-    for (const query of ["subject=%ED%A0%80", "subject=%zz", "subject=%", "subject=%FF", "x=%E0&subject=a", `subject=${user}&subject=other`, `subject=${user}&limit=1&limit=2`, `subject=${user}&cursor=a&cursor=b`]) {
+    for (const query of [
+      "subject=%ED%A0%80",
+      "subject=%zz",
+      "subject=%",
+      "subject=%FF",
+      "x=%E0&subject=a",
+      `subject=${user}&subject=other`,
+      `subject=${user}&limit=1&limit=2`,
+      `subject=${user}&cursor=a&cursor=b`,
+    ]) {
       await expectRefused(get("/verifications", query), READ_ERRORS.badQuery);
     }
   });
 
   it("limit is a canonical whole number 1..100: 1e400, -0, 5.0, 0x10, huge values are 400", async () => {
-    for (const limit of ["0", "101", "2.5", "x", "1e400", "1e2", "-0", "-1", "5.0", "0x10", "+5", "05", "%205", "5%20", "", "Infinity", "NaN", "1".repeat(400), "9007199254740993"]) {
+    for (const limit of [
+      "0",
+      "101",
+      "2.5",
+      "x",
+      "1e400",
+      "1e2",
+      "-0",
+      "-1",
+      "5.0",
+      "0x10",
+      "+5",
+      "05",
+      "%205",
+      "5%20",
+      "",
+      "Infinity",
+      "NaN",
+      "1".repeat(400),
+      "9007199254740993",
+    ]) {
       await expectRefused(get("/verifications", `subject=${user}&limit=${limit}`), READ_ERRORS.badLimit);
     }
     for (const limit of ["1", "100"]) expect((await list(`subject=${user}&limit=${limit}`)).statusCode).toBe(200);
@@ -255,8 +284,8 @@ describe("bad input is a 4xx decided before DynamoDB is called, never a 500", ()
     const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
     const bad: Record<string, string> = {
       "not base64url": "!!!",
-      "spaces": "not a cursor",
-      "padded": `${valid}==`,
+      spaces: "not a cursor",
+      padded: `${valid}==`,
       "garbage bytes": "not-a-cursor",
       "invalid UTF-8": b64(Buffer.from([0xff, 0xfe, 0x7b, 0x7d])),
       "not JSON": json("hello"),
@@ -267,17 +296,25 @@ describe("bad input is a 4xx decided before DynamoDB is called, never a 500", ()
       "an empty object": json("{}"),
       "a missing key": keyJson({ correlationId: key.correlationId, sk: key.sk, subjectKey: key.subjectKey }),
       "an extra key": keyJson({ ...key, extra: "x" }),
-      "a __proto__ key": json(`{"correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}","__proto__":{}}`),
+      "a __proto__ key": json(
+        `{"correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}","__proto__":{}}`,
+      ),
       "1e400 (was a 500)": json(`{"correlationId":1e400,"sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}"}`),
-      "an integer above 2^53 (was a 500)": json(`{"correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","updatedAt":9007199254740993}`),
+      "an integer above 2^53 (was a 500)": json(
+        `{"correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","updatedAt":9007199254740993}`,
+      ),
       "a null value": keyJson({ ...key, updatedAt: null }),
       "an object value": keyJson({ ...key, correlationId: { S: key.correlationId } }),
-      "nested 3,000 deep (was a 500)": json(`{"correlationId":${nested(3000)},"sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}"}`),
+      "nested 3,000 deep (was a 500)": json(
+        `{"correlationId":${nested(3000)},"sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}"}`,
+      ),
       "nested 1,000 deep": json(`{"correlationId":${nested(1000)},"sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}"}`),
       "too long": "A".repeat(MAX_CURSOR_LENGTH + 1),
-      "whitespace": json(JSON.stringify(key, null, 1)),
+      whitespace: json(JSON.stringify(key, null, 1)),
       "another key order": keyJson({ sk: key.sk, correlationId: key.correlationId, subjectKey: key.subjectKey, updatedAt: key.updatedAt }),
-      "a duplicate key": json(`{"correlationId":"x","correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}"}`),
+      "a duplicate key": json(
+        `{"correlationId":"x","correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}"}`,
+      ),
       "escaped characters": json(JSON.stringify(key).replace("STATE", "\\u0053TATE")),
       "another subject's cursor": encodeCursor({ ...key, subjectKey: "someone-else" }),
       "a history sort key": encodeCursor({ ...key, sk: "EVENT#x" }),
@@ -287,7 +324,11 @@ describe("bad input is a 4xx decided before DynamoDB is called, never a 500", ()
     for (const [name, cursor] of Object.entries(bad)) {
       const before = calls;
       const res = await list(`subject=${user}&cursor=${cursor}`);
-      expect({ name, status: res.statusCode, body: res.body }).toEqual({ name, status: 400, body: JSON.stringify(READ_ERRORS.badCursor.body) });
+      expect({ name, status: res.statusCode, body: res.body }).toEqual({
+        name,
+        status: 400,
+        body: JSON.stringify(READ_ERRORS.badCursor.body),
+      });
       expect(calls, name).toBe(before);
     }
     // The valid cursor is used with another subject: refused, it is bound to its subject.
@@ -344,7 +385,10 @@ describe("long subjects are looked up by their index key", () => {
     const long = `user-${"é".repeat(600)}-${randomUUID()}`; // about 1,240 UTF-8 bytes
     const ids = [`idngo:long-1-${randomUUID()}`, `idngo:long-2-${randomUUID()}`, `idngo:long-3-${randomUUID()}`];
     for (const [i, id] of ids.entries()) await putState(id, long, `2026-11-01T10:0${i}:00.000Z`);
-    const res = JSON.parse((await list(`subject=${encodeURIComponent(long)}`)).body) as { subject: string; items: { correlationId: string }[] };
+    const res = JSON.parse((await list(`subject=${encodeURIComponent(long)}`)).body) as {
+      subject: string;
+      items: { correlationId: string }[];
+    };
     expect(res.subject).toBe(long);
     expect(res.items.map((i) => i.correlationId)).toEqual([...ids].reverse());
     const paged = await pageThrough(long, 1);
@@ -380,7 +424,21 @@ describe("any input: 200, 400 or 404, never a 500, never echoed", () => {
     fc.string({ unit: "grapheme-ascii" }),
     fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }), // lone surrogates too
     fc.nat(5000).map((n) => "a".repeat(n)),
-    fc.constantFrom("1e400", "-0", "5.0", "0x10", "9".repeat(400), "9007199254740993", "veriff:abc", "%", "%ED%A0%80", "+", "&", "=", "STATE"),
+    fc.constantFrom(
+      "1e400",
+      "-0",
+      "5.0",
+      "0x10",
+      "9".repeat(400),
+      "9007199254740993",
+      "veriff:abc",
+      "%",
+      "%ED%A0%80",
+      "+",
+      "&",
+      "=",
+      "STATE",
+    ),
   );
   /** The text as it could reach us in a URL: percent-encoded, raw, or arbitrary %XX bytes. */
   const inUrl = fc.oneof(
@@ -395,9 +453,14 @@ describe("any input: 200, 400 or 404, never a 500, never echoed", () => {
     nested.map(b64),
     fc.uint8Array({ maxLength: 200 }).map((bytes) => b64(Buffer.from(bytes))),
     fc
-      .record({ correlationId: fc.jsonValue(), sk: fc.jsonValue(), subjectKey: fc.jsonValue(), updatedAt: fc.jsonValue() }, { requiredKeys: [] })
+      .record(
+        { correlationId: fc.jsonValue(), sk: fc.jsonValue(), subjectKey: fc.jsonValue(), updatedAt: fc.jsonValue() },
+        { requiredKeys: [] },
+      )
       .map((key) => b64(JSON.stringify(key))),
-    fc.record({ correlationId: anyText, updatedAt: anyText }).map((k) => encodeCursor({ correlationId: k.correlationId, sk: "STATE", subjectKey: user, updatedAt: k.updatedAt })),
+    fc
+      .record({ correlationId: anyText, updatedAt: anyText })
+      .map((k) => encodeCursor({ correlationId: k.correlationId, sk: "STATE", subjectKey: user, updatedAt: k.updatedAt })),
   );
   const listQuery = fc
     .record(
@@ -408,7 +471,11 @@ describe("any input: 200, 400 or 404, never a 500, never echoed", () => {
       },
       { requiredKeys: [] },
     )
-    .map((q) => Object.entries(q).map(([name, value]) => `${name}=${value}`).join("&"));
+    .map((q) =>
+      Object.entries(q)
+        .map(([name, value]) => `${name}=${value}`)
+        .join("&"),
+    );
   const request = fc.oneof(
     inUrl.map((id) => ({ path: `/verifications/${id}`, query: "" })),
     inUrl.map((id) => ({ path: `/verifications/veriff:${id}`, query: "" })),
@@ -475,8 +542,14 @@ describe("unexpected failures", () => {
     const handler = createReadHandler({ documents, tableName: table, logger: warned });
     const cursor = encodeCursor({ correlationId: "veriff:x", sk: "STATE", subjectKey: user, updatedAt: "2026-11-01T10:00:00.000Z" });
     expect(await handler(get("/verifications/veriff:x"))).toMatchObject({ statusCode: 400, body: JSON.stringify(READ_ERRORS.badKey.body) });
-    expect(await handler(get("/verifications", `subject=${user}`))).toMatchObject({ statusCode: 400, body: JSON.stringify(READ_ERRORS.badKey.body) });
-    expect(await handler(get("/verifications", `subject=${user}&cursor=${cursor}`))).toMatchObject({ statusCode: 400, body: JSON.stringify(READ_ERRORS.badCursor.body) });
+    expect(await handler(get("/verifications", `subject=${user}`))).toMatchObject({
+      statusCode: 400,
+      body: JSON.stringify(READ_ERRORS.badKey.body),
+    });
+    expect(await handler(get("/verifications", `subject=${user}&cursor=${cursor}`))).toMatchObject({
+      statusCode: 400,
+      body: JSON.stringify(READ_ERRORS.badCursor.body),
+    });
     expect(warned.lines.map((l) => JSON.parse(l) as unknown)).toEqual([
       { level: "warn", message: "read refused by DynamoDB", error: "ValidationException" },
       { level: "warn", message: "read refused by DynamoDB", error: "ValidationException" },

@@ -3,9 +3,9 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROVIDER_IDS, type NormalizedEvent, type ProviderId } from "../../lambdas/core/event.js";
 import { dynamoStore, type VerificationStore } from "../../lambdas/consumer/store.js";
-import { fold } from "../../lambdas/consumer/transition.js";
+import { type NormalizedEvent, PROVIDER_IDS, type ProviderId } from "../../lambdas/core/event.js";
+import { fold } from "../../lambdas/model/transition.js";
 import { getVerification, listBySubject } from "../../lambdas/read/queries.js";
 import { CONSUMER_TABLE_ACTIONS } from "../../lib/settings.js";
 import { LOCAL_AWS } from "../../local/sqs.js";
@@ -98,7 +98,12 @@ describe("real traffic", () => {
 
   it("records an unmapped event with the reason that names what was missing, and keeps the sandbox flag on the state", async () => {
     const sessionId = `${randomUUID().slice(0, 8)}aaaaaaaaaaaaaaaa`;
-    const unknown = receiveSigned("idngo", { applicantId: sessionId, type: "applicantSomethingNew", sandboxMode: true, correlationId: "op-1" });
+    const unknown = receiveSigned("idngo", {
+      applicantId: sessionId,
+      type: "applicantSomethingNew",
+      sandboxMode: true,
+      correlationId: "op-1",
+    });
     await applyAll([unknown]);
     const view = await getVerification(documents, tableName, unknown.correlationId);
     expect(view).toMatchObject({ status: null, sandbox: true });
@@ -167,7 +172,12 @@ describe("subject index", () => {
     expect([...first.items, ...second.items].map((v) => v.correlationId).sort()).toEqual(events.map((e) => e.correlationId).sort());
     // History items are not in the index: only state items are listed.
     const raw = await documents.send(
-      new QueryCommand({ TableName: tableName, IndexName: "bySubject", KeyConditionExpression: "subjectKey = :u", ExpressionAttributeValues: { ":u": user } }),
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: "bySubject",
+        KeyConditionExpression: "subjectKey = :u",
+        ExpressionAttributeValues: { ":u": user },
+      }),
     );
     expect(raw.Items?.every((item) => item["sk"] === "STATE")).toBe(true);
   });

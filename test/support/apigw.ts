@@ -40,8 +40,10 @@ export function recordingLogger(): {
   error: (m: string, ...a: Record<string, unknown>[]) => void;
 } {
   const lines: string[] = [];
-  const record = (level: string) => (message: string, ...attributes: Record<string, unknown>[]) => {
-    lines.push(JSON.stringify({ level, message, ...Object.assign({}, ...attributes) }));
-  };
+  const record =
+    (level: string) =>
+    (message: string, ...attributes: Record<string, unknown>[]) => {
+      lines.push(JSON.stringify({ level, message, ...Object.assign({}, ...attributes) }));
+    };
   return { lines, info: record("info"), warn: record("warn"), error: record("error") };
 }

@@ -6,13 +6,27 @@
 import fc from "fast-check";
 import type { ProviderId } from "../../lambdas/core/event.js";
 
-export const pii = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789"), minLength: 6, maxLength: 12 }).map((s) => `PII-${s}`);
+export const pii = fc
+  .string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789"), minLength: 6, maxLength: 12 })
+  .map((s) => `PII-${s}`);
 
 /** JSON values as hostile senders write them. */
 export const hostile: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    fc.constantFrom(null, true, false, 0, 1e20, 2 ** 53 + 1, 1.5e300, 253402300800000, -62198755200001, "+010000-01-01T00:00:00Z", "2025-01-30 11:41:55+0000"),
+    fc.constantFrom(
+      null,
+      true,
+      false,
+      0,
+      1e20,
+      2 ** 53 + 1,
+      1.5e300,
+      253402300800000,
+      -62198755200001,
+      "+010000-01-01T00:00:00Z",
+      "2025-01-30 11:41:55+0000",
+    ),
     fc.string({ unit: "binary", maxLength: 30 }),
     fc.constantFrom("", "\uffff", "\ud800x", "é".repeat(1100), "t".repeat(220_000), "y".repeat(100_000), "x".repeat(10_000)),
     fc.array(tie("value"), { maxLength: 3 }),
@@ -33,7 +47,20 @@ export function shaped(provider: ProviderId): fc.Arbitrary<Record<string, unknow
         {
           status: fc.oneof(fc.constant("success"), field),
           verification: fc.oneof(
-            fc.record({ id: fc.oneof(fc.uuid(), field), status: fc.oneof(fc.constantFrom("approved", "declined", "expired", "abandoned"), field), code: field, reasonCode: field, decisionTime: field, vendorData: field, person, document: fc.record({ number: pii }), reason: pii }, { requiredKeys: ["person"] }),
+            fc.record(
+              {
+                id: fc.oneof(fc.uuid(), field),
+                status: fc.oneof(fc.constantFrom("approved", "declined", "expired", "abandoned"), field),
+                code: field,
+                reasonCode: field,
+                decisionTime: field,
+                vendorData: field,
+                person,
+                document: fc.record({ number: pii }),
+                reason: pii,
+              },
+              { requiredKeys: ["person"] },
+            ),
             field,
           ),
           technicalData: fc.record({ ip: pii }),
@@ -49,9 +76,20 @@ export function shaped(provider: ProviderId): fc.Arbitrary<Record<string, unknow
           applicantId: fc.oneof(fc.constant("5cb744200a975a67ed1798a4"), field),
           applicantActionId: field,
           correlationId: field,
-          type: fc.oneof(fc.constantFrom("applicantReviewed", "applicantKytTxnRejected", "applicantActionReviewed", "applicantReset"), field),
+          type: fc.oneof(
+            fc.constantFrom("applicantReviewed", "applicantKytTxnRejected", "applicantActionReviewed", "applicantReset"),
+            field,
+          ),
           reviewStatus: fc.oneof(fc.constantFrom("completed", "init", "awaitingUser"), field),
-          reviewResult: fc.oneof(fc.record({ reviewAnswer: fc.oneof(fc.constantFrom("GREEN", "RED"), field), rejectLabels: field, clientComment: pii, moderationComment: pii }), field),
+          reviewResult: fc.oneof(
+            fc.record({
+              reviewAnswer: fc.oneof(fc.constantFrom("GREEN", "RED"), field),
+              rejectLabels: field,
+              clientComment: pii,
+              moderationComment: pii,
+            }),
+            field,
+          ),
           createdAtMs: field,
           externalUserId: field,
           sandboxMode: field,
@@ -84,4 +122,3 @@ export function shaped(provider: ProviderId): fc.Arbitrary<Record<string, unknow
       });
   }
 }
-

@@ -2,9 +2,13 @@
  * The local pipeline for an end-to-end test file: started once before its tests (free ports,
  * short visibility timeout, no long-poll wait) and stopped after them, with a recording logger.
  */
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll } from "vitest";
+import { secretEnvOf } from "../../lambdas/core/contract.js";
 import type { ProviderId, Status } from "../../lambdas/core/event.js";
-import { type LocalPipeline, type PipelineOptions, SECRET_ENV, startPipeline } from "../../local/pipeline.js";
+import type { StatusChange } from "../../lambdas/publisher/change.js";
+import { type LocalPipeline, type PipelineOptions, startPipeline } from "../../local/pipeline.js";
+import { LOCAL_AWS } from "../../local/sqs.js";
 import { recordingLogger } from "./apigw.js";
 
 export interface TestPipeline {
@@ -19,7 +23,7 @@ export function useLocalPipeline(
 ): TestPipeline {
   const logger = recordingLogger();
   let running: LocalPipeline | undefined;
-  const env = Object.fromEntries(Object.entries(secrets).map(([provider, secret]) => [SECRET_ENV[provider as ProviderId], secret]));
+  const env = Object.fromEntries(Object.entries(secrets).map(([provider, secret]) => [secretEnvOf(provider as ProviderId), secret]));
   beforeAll(async () => {
     running = await startPipeline({ port: 0, sqsPort: 0, env, logger, visibilityTimeoutSeconds: 2, pollWaitSeconds: 0, ...overrides });
   }, 60_000);
@@ -49,4 +53,54 @@ export async function readVerification(pipeline: LocalPipeline, correlationId: s
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw new Error(`GET /verifications answered ${res.status}`);
   return (await res.json()) as VerificationView;
+}
+
+/**
+ * Reads (and deletes, as a downstream consumer would) the local status-changes queue until `done`
+ * holds or `timeoutMs` pass, then keeps listening for `quietMs` so that a message too many is seen.
+ */
+export async function consumeStatusChanges(
+  pipeline: LocalPipeline,
+  done: (changes: readonly StatusChange[]) => boolean,
+  options: { readonly timeoutMs?: number; readonly quietMs?: number } = {},
+): Promise<StatusChange[]> {
+  const client = new SQSClient({ ...LOCAL_AWS, endpoint: pipeline.sqsEndpoint });
+  const queueUrl = pipeline.statusChangesQueueUrl;
+  const changes: StatusChange[] = [];
+  const receive = async (waitSeconds: number): Promise<number> => {
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
+    );
+    changes.push(...Messages.map((m) => JSON.parse(m.Body ?? "{}") as StatusChange));
+    if (Messages.length > 0) {
+      const entries = Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" }));
+      await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    }
+    return Messages.length;
+  };
+  try {
+    const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+    while (!done(changes) && Date.now() < deadline) await receive(1);
+    const quietUntil = Date.now() + (options.quietMs ?? 2_000);
+    while (Date.now() < quietUntil) await receive(1);
+    return changes;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Messages on a local queue, visible and in flight. */
+export async function queueDepth(pipeline: LocalPipeline, queueUrl: string): Promise<number> {
+  const client = new SQSClient({ ...LOCAL_AWS, endpoint: pipeline.sqsEndpoint });
+  try {
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    return Number(Attributes?.["ApproximateNumberOfMessages"] ?? 0) + Number(Attributes?.["ApproximateNumberOfMessagesNotVisible"] ?? 0);
+  } finally {
+    client.destroy();
+  }
 }

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import type { NormalizedEvent, ProviderId, Status } from "../../lambdas/core/event.js";
-import { sampleWebhook, type SampleOptions } from "../../local/samples.js";
+import { type SampleOptions, sampleWebhook } from "../../local/samples.js";
 import { receipt, receiveSigned } from "./providers.js";
 
 const SECRET = "scenario-secret";
@@ -23,7 +23,10 @@ export function providerEvent(
     occurredAt: new Date(T0 + minute * 60_000),
     ...options,
   });
-  const result = receipt(provider, request.body, request.headers, { secrets: [SECRET], receivedAt: new Date(T0 + 3_600_000).toISOString() });
+  const result = receipt(provider, request.body, request.headers, {
+    secrets: [SECRET],
+    receivedAt: new Date(T0 + 3_600_000).toISOString(),
+  });
   if (result.kind !== "accepted") throw new Error("sample was not accepted");
   return result.event;
 }
@@ -81,18 +84,54 @@ export function scenarios(): Scenario[] {
   const submitted7 = providerEvent("veriff", "submitted", 0, { sessionId: s7 });
 
   return [
-    { name: "1. created → submitted → in_review → approved, in any order ⇒ approved", deliveries: permutations(lifecycle), expected: "approved", distinctEvents: 4 },
-    { name: "2. the same event delivered 3 times ⇒ one transition, history shows it once", deliveries: [[once, once, once]], expected: "submitted", distinctEvents: 1 },
-    { name: "3. IDnGO GREEN at t1 and RED/FINAL at t2, either order ⇒ rejected", deliveries: [[green, red], [red, green]], expected: "rejected", distinctEvents: 2 },
+    {
+      name: "1. created → submitted → in_review → approved, in any order ⇒ approved",
+      deliveries: permutations(lifecycle),
+      expected: "approved",
+      distinctEvents: 4,
+    },
+    {
+      name: "2. the same event delivered 3 times ⇒ one transition, history shows it once",
+      deliveries: [[once, once, once]],
+      expected: "submitted",
+      distinctEvents: 1,
+    },
+    {
+      name: "3. IDnGO GREEN at t1 and RED/FINAL at t2, either order ⇒ rejected",
+      deliveries: [
+        [green, red],
+        [red, green],
+      ],
+      expected: "rejected",
+      distinctEvents: 2,
+    },
     {
       name: "4. Veriff resubmission, new attempt, approval; a late duplicate of the old submitted does not regress",
       deliveries: [[...veriffSequence, oldSubmitted]],
       expected: "approved",
       distinctEvents: 6,
     },
-    { name: "5. IDnGO approved (t1) then applicantReset (t2), either order ⇒ created", deliveries: [[approved5, reset5], [reset5, approved5]], expected: "created", distinctEvents: 2 },
-    { name: "6. deleted is final: a late approved with an earlier time changes nothing", deliveries: [[deleted6, lateApproved6]], expected: "deleted", distinctEvents: 2 },
-    { name: "7. a Veriff submitted (no time) after the decision ⇒ the decision stands", deliveries: [[decision7, submitted7]], expected: "approved", distinctEvents: 2 },
+    {
+      name: "5. IDnGO approved (t1) then applicantReset (t2), either order ⇒ created",
+      deliveries: [
+        [approved5, reset5],
+        [reset5, approved5],
+      ],
+      expected: "created",
+      distinctEvents: 2,
+    },
+    {
+      name: "6. deleted is final: a late approved with an earlier time changes nothing",
+      deliveries: [[deleted6, lateApproved6]],
+      expected: "deleted",
+      distinctEvents: 2,
+    },
+    {
+      name: "7. a Veriff submitted (no time) after the decision ⇒ the decision stands",
+      deliveries: [[decision7, submitted7]],
+      expected: "approved",
+      distinctEvents: 2,
+    },
   ];
 }
 
@@ -124,7 +163,8 @@ export interface Lifecycle {
 
 /** Real lifecycles per provider (the first is the classic one); each must end in `expected` whatever the delivery order. */
 export function lifecycles(provider: ProviderId, sessionId: string): Lifecycle[] {
-  const e = (status: Status, minute: number, extra: Partial<SampleOptions> = {}) => providerEvent(provider, status, minute, { sessionId, ...extra });
+  const e = (status: Status, minute: number, extra: Partial<SampleOptions> = {}) =>
+    providerEvent(provider, status, minute, { sessionId, ...extra });
   const a1 = { attemptId: "a1a1a1a1-0000-4000-8000-00000000000a" };
   const a2 = { attemptId: "a2a2a2a2-0000-4000-8000-00000000000b" };
   switch (provider) {
@@ -132,30 +172,65 @@ export function lifecycles(provider: ProviderId, sessionId: string): Lifecycle[]
       return [
         {
           name: "resubmission, a new attempt, approval",
-          events: [e("started", 0, a1), e("submitted", 1, a1), e("in_review", 2, a1), e("resubmission_requested", 3, a1), e("started", 4, a2), e("submitted", 5, a2), e("approved", 6, a2)],
+          events: [
+            e("started", 0, a1),
+            e("submitted", 1, a1),
+            e("in_review", 2, a1),
+            e("resubmission_requested", 3, a1),
+            e("started", 4, a2),
+            e("submitted", 5, a2),
+            e("approved", 6, a2),
+          ],
           expected: "approved",
         },
         // Veriff sends expired and abandoned without a decision time: they still end the session.
         {
           name: "resubmission, a new attempt, then expired (decisionTime null)",
-          events: [e("started", 0, a1), e("submitted", 1, a1), e("resubmission_requested", 3, a1), e("started", 4, a2), e("expired", 9, a2)],
+          events: [
+            e("started", 0, a1),
+            e("submitted", 1, a1),
+            e("resubmission_requested", 3, a1),
+            e("started", 4, a2),
+            e("expired", 9, a2),
+          ],
           expected: "expired",
         },
-        { name: "started, then abandoned (decisionTime null)", events: [e("started", 0, a1), e("resubmission_requested", 2, a1), e("abandoned", 9, a1)], expected: "abandoned" },
+        {
+          name: "started, then abandoned (decisionTime null)",
+          events: [e("started", 0, a1), e("resubmission_requested", 2, a1), e("abandoned", 9, a1)],
+          expected: "abandoned",
+        },
       ];
     case "idngo":
       return [
         {
           name: "review, approval, reset, a second review rejected",
-          events: [e("created", 0), e("submitted", 1), e("in_review", 2), e("on_hold", 3), e("approved", 4), resetEvent(sessionId, 5), e("submitted", 6), e("rejected", 7)],
+          events: [
+            e("created", 0),
+            e("submitted", 1),
+            e("in_review", 2),
+            e("on_hold", 3),
+            e("approved", 4),
+            resetEvent(sessionId, 5),
+            e("submitted", 6),
+            e("rejected", 7),
+          ],
           expected: "rejected",
         },
       ];
     case "idbeyond":
       return [
-        { name: "extraction, capture, review, approval", events: [e("started", 0), e("submitted", 1), e("in_review", 2), e("approved", 3)], expected: "approved" },
+        {
+          name: "extraction, capture, review, approval",
+          events: [e("started", 0), e("submitted", 1), e("in_review", 2), e("approved", 3)],
+          expected: "approved",
+        },
         // An extraction may be delivered after the decision, with a later timestamp.
-        { name: "approval, then a late extraction with a later time", events: [e("started", 0), e("submitted", 1), e("approved", 3), e("started", 4)], expected: "approved" },
+        {
+          name: "approval, then a late extraction with a later time",
+          events: [e("started", 0), e("submitted", 1), e("approved", 3), e("started", 4)],
+          expected: "approved",
+        },
       ];
     case "neurovision":
       // Every delivery carries the same createdAt (the session's start); responseTime orders them.
@@ -173,10 +248,8 @@ export function realisticSequence(provider: ProviderId, sessionId: string): Norm
 
 /** Any delivery order of `sequence` in which every event arrives 1 to 3 times. */
 export function shuffledWithDuplicates<T>(sequence: readonly T[]): fc.Arbitrary<T[]> {
-  return fc
-    .array(fc.integer({ min: 1, max: 3 }), { minLength: sequence.length, maxLength: sequence.length })
-    .chain((counts) => {
-      const all = sequence.flatMap((item, i) => Array<T>(counts[i] ?? 1).fill(item));
-      return fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length });
-    });
+  return fc.array(fc.integer({ min: 1, max: 3 }), { minLength: sequence.length, maxLength: sequence.length }).chain((counts) => {
+    const all = sequence.flatMap((item, i) => Array<T>(counts[i] ?? 1).fill(item));
+    return fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length });
+  });
 }

@@ -6,7 +6,7 @@ import { createIngestHandler, type IngestDeps, MAX_BODY_BYTES } from "../../lamb
 import { staticSource } from "../../lambdas/ingest/secrets.js";
 import { PROVIDERS } from "../../lambdas/providers/index.js";
 import { DEFAULT_OPTIONS, type Provider } from "../../lambdas/providers/types.js";
-import { webhookEvent, recordingLogger } from "../support/apigw.js";
+import { recordingLogger, webhookEvent } from "../support/apigw.js";
 import { encryptNeurovision } from "../support/neurovision-crypto.js";
 
 const SECRET = "idbeyond-secret-0123456789";
@@ -99,7 +99,9 @@ describe("ingest handler", () => {
       const answer = await handler(webhookEvent(provider.id, body, headers));
       answers.push(answer);
       expect(enqueued).toHaveLength(0);
-      expect(logger.lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ cause, rejection: "unauthenticated", provider: provider.id }));
+      expect(logger.lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+        expect.objectContaining({ cause, rejection: "unauthenticated", provider: provider.id }),
+      );
       expect(answer.body).not.toContain(cause);
     }
     const { handler, logger } = setup({ secrets: staticSource([]) });
@@ -148,9 +150,7 @@ describe("ingest handler", () => {
     const body = (encrypted: string) => JSON.stringify({ encrypted });
     const wrongShape = await handler(webhookEvent("neurovision", body(encryptNeurovision('{"hello":"world"}', secret))));
     const notJson = await handler(webhookEvent("neurovision", body(encryptNeurovision("plain text", secret))));
-    const wrongKey = await handler(
-      webhookEvent("neurovision", body(encryptNeurovision('{"hello":"world"}', "another-secret"))),
-    );
+    const wrongKey = await handler(webhookEvent("neurovision", body(encryptNeurovision('{"hello":"world"}', "another-secret"))));
     const garbage = await handler(webhookEvent("neurovision", body("AAAA")));
     expect(wrongShape.statusCode).toBe(401);
     for (const res of [notJson, wrongKey, garbage]) expect(res).toEqual(wrongShape);

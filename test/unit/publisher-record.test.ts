@@ -95,7 +95,9 @@ describe("outgoingChangeOf", () => {
     fc.assert(
       fc.property(attribute, anyValue, fc.boolean(), (name, value, inOld) => {
         const broken = { ...image(state()), [name]: value };
-        const images = inOld ? record(image(state({ status: "submitted", version: 3 })), broken) : record(broken, image(state({ status: "submitted", version: 1 })));
+        const images = inOld
+          ? record(image(state({ status: "submitted", version: 3 })), broken)
+          : record(broken, image(state({ status: "submitted", version: 1 })));
         try {
           const change = outgoingChangeOf(images);
           expect(change === null || typeof change.change.correlationId === "string").toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { VerificationState } from "../../lambdas/consumer/store.js";
+import type { VerificationState } from "../../lambdas/model/verification.js";
 import { statusChangeOf } from "../../lambdas/publisher/change.js";
 
 const state = (overrides: Partial<VerificationState> = {}) => ({

@@ -14,7 +14,7 @@ const localStateImage = {
 };
 
 describe("decodeImage", () => {
-  it("decodes DynamoDB Local's `{}` as an empty map, at the top and nested, like {\"M\":{}}", () => {
+  it('decodes DynamoDB Local\'s `{}` as an empty map, at the top and nested, like {"M":{}}', () => {
     expect(decodeImage(localStateImage)).toEqual({
       item: {
         correlationId: "veriff:5e0c2f1a-0000-4000-8000-000000000001",
@@ -139,6 +139,9 @@ describe("decodeImage", () => {
 
   it("decodes what the SDK's marshall writes back to the same values (fast-check)", () => {
     // Plain values a state item can hold; numbers that a double represents, as the SDK writes them.
+    // Keys: not `__proto__`, which the SDK's marshall itself cannot write (it assigns it); the
+    // decoder's own handling of that key is tested above.
+    const key = fc.string().filter((k) => k !== "__proto__");
     const { plain } = fc.letrec<{ plain: unknown }>((tie) => ({
       plain: fc.oneof(
         { depthSize: "small", withCrossShrink: true },
@@ -150,11 +153,11 @@ describe("decodeImage", () => {
           .filter((d) => !Number.isInteger(d) || Number.isSafeInteger(d)) // marshall refuses unsafe integers
           .map((d) => (Object.is(d, -0) ? 0 : d)),
         fc.array(tie("plain"), { maxLength: 4 }),
-        fc.dictionary(fc.string(), tie("plain"), { maxKeys: 4 }),
+        fc.dictionary(key, tie("plain"), { maxKeys: 4 }),
       ),
     }));
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), plain, { maxKeys: 6 }), fc.boolean(), (item, asLocal) => {
+      fc.property(fc.dictionary(key, plain, { maxKeys: 6 }), fc.boolean(), (item, asLocal) => {
         let raw: unknown = marshall(item, { convertEmptyValues: false });
         // DynamoDB Local's streams write every empty map as `{}`.
         if (asLocal) raw = JSON.parse(JSON.stringify(raw).replaceAll('{"M":{}}', "{}"));
@@ -184,7 +187,8 @@ describe("decodeNumber", () => {
   });
 
   it("rejects what is not a number literal", () => {
-    for (const text of ["", "abc", "1e", "--1", "0x10", "Infinity", "NaN", "1 ", " 1", "1,5", "1e1.5"]) expect(decodeNumber(text)).toBeUndefined();
+    for (const text of ["", "abc", "1e", "--1", "0x10", "Infinity", "NaN", "1 ", " 1", "1,5", "1e1.5"])
+      expect(decodeNumber(text)).toBeUndefined();
   });
 
   it("a decoded number always prints back as the stored decimal value; otherwise the literal is kept (fast-check)", () => {

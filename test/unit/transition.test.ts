@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PROVIDER_IDS, type NormalizedEvent } from "../../lambdas/core/event.js";
-import { comparePrecedence, decide, fold, type AppliedEvent } from "../../lambdas/consumer/transition.js";
+import { type NormalizedEvent, PROVIDER_IDS } from "../../lambdas/core/event.js";
+import { type AppliedEvent, comparePrecedence, decide, fold } from "../../lambdas/model/transition.js";
 import { lifecycles, providerEvent, scenarios, shuffledWithDuplicates } from "../support/scenarios.js";
 
 const applied = (event: NormalizedEvent): AppliedEvent => {
@@ -81,11 +81,26 @@ describe("decide", () => {
 });
 
 describe("precedence is a strict total order", () => {
-  const statuses = ["created", "started", "submitted", "in_review", "on_hold", "resubmission_requested", "approved", "rejected", "expired", "abandoned", "deleted"] as const;
+  const statuses = [
+    "created",
+    "started",
+    "submitted",
+    "in_review",
+    "on_hold",
+    "resubmission_requested",
+    "approved",
+    "rejected",
+    "expired",
+    "abandoned",
+    "deleted",
+  ] as const;
   const appliedEvent = fc.record({
     eventId: fc.string({ minLength: 1, maxLength: 4 }),
     status: fc.constantFrom(...statuses),
-    occurredAt: fc.option(fc.integer({ min: 0, max: 5 }).map((m) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString()), { nil: null }),
+    occurredAt: fc.option(
+      fc.integer({ min: 0, max: 5 }).map((m) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString()),
+      { nil: null },
+    ),
   });
 
   it("is antisymmetric and transitive, and 0 only for the same eventId", () => {
@@ -103,7 +118,10 @@ describe("precedence is a strict total order", () => {
 
 describe("property: any permutation with any duplicates ends as in-order delivery (in memory)", () => {
   for (const provider of PROVIDER_IDS) {
-    for (const lifecycle of lifecycles(provider, provider === "idngo" ? "5cb744200a975a67ed1798ff" : "0f0e0d0c-0b0a-4909-8807-060504030201")) {
+    for (const lifecycle of lifecycles(
+      provider,
+      provider === "idngo" ? "5cb744200a975a67ed1798ff" : "0f0e0d0c-0b0a-4909-8807-060504030201",
+    )) {
       it(`${provider}: ${lifecycle.name} ⇒ ${lifecycle.expected}`, () => {
         const inOrder = fold(lifecycle.events);
         expect(inOrder?.status).toBe(lifecycle.expected);

@@ -6,8 +6,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../../lambdas/core/canonical.js";
-import { parseNormalizedEvent } from "../../../lambdas/core/event-schema.js";
 import { PROVIDER_IDS, type ProviderId } from "../../../lambdas/core/event.js";
+import { parseNormalizedEvent } from "../../../lambdas/core/event-schema.js";
 import { sqsMessageBody } from "../../../lambdas/core/sqs-message.js";
 import { AUTH_FAILURE_CAUSES } from "../../../lambdas/providers/types.js";
 import { signWebhook } from "../../../local/samples.js";
@@ -18,8 +18,22 @@ const SECRET = "contract-secret-0123";
 const OTHER = "contract-other-4567";
 
 const headersArb = fc.dictionary(
-  fc.oneof(fc.constantFrom("x-hmac-signature", "x-signature", "x-payload-digest", "x-payload-digest-alg", "x-verification-signature", "X-HMAC-SIGNATURE"), fc.string({ maxLength: 20 })),
-  fc.oneof(fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), maxLength: 128 }), fc.string({ maxLength: 40 }), fc.constantFrom("HMAC_SHA1_HEX", "HMAC_MD5_HEX", "")),
+  fc.oneof(
+    fc.constantFrom(
+      "x-hmac-signature",
+      "x-signature",
+      "x-payload-digest",
+      "x-payload-digest-alg",
+      "x-verification-signature",
+      "X-HMAC-SIGNATURE",
+    ),
+    fc.string({ maxLength: 20 }),
+  ),
+  fc.oneof(
+    fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), maxLength: 128 }),
+    fc.string({ maxLength: 40 }),
+    fc.constantFrom("HMAC_SHA1_HEX", "HMAC_MD5_HEX", ""),
+  ),
   { maxKeys: 5 },
 );
 
@@ -28,7 +42,10 @@ describe.each(PROVIDER_IDS)("%s: the provider contract", (provider: ProviderId) 
     fc.assert(
       fc.property(fc.oneof(hostile, shaped(provider)), (value) => {
         // NeuroVision authenticates by decrypting to its own shape; other JSON is an auth failure (tested below).
-        const json = provider === "neurovision" ? { sessionId: "8f3c2a10-5b7e-11ef-9d2a-0242ac120002", status: "wait", extra: value, results: value } : value;
+        const json =
+          provider === "neurovision"
+            ? { sessionId: "8f3c2a10-5b7e-11ef-9d2a-0242ac120002", status: "wait", extra: value, results: value }
+            : value;
         const request = signWebhook(provider, JSON.stringify(json), SECRET);
         const result = receipt(provider, request.body, request.headers, { secrets: [SECRET] });
         expect(result.kind).toBe("accepted");
@@ -50,17 +67,28 @@ describe.each(PROVIDER_IDS)("%s: the provider contract", (provider: ProviderId) 
 
   it("never throws and never authenticates arbitrary headers and bodies (every failure has a cause)", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), fc.string().map((s) => Buffer.from(s))), headersArb, (body, headers) => {
-        const result = receipt(provider, body, headers, { secrets: [SECRET] });
-        expect(result.kind).toBe("unauthenticated");
-        if (result.kind === "unauthenticated") expect(AUTH_FAILURE_CAUSES).toContain(result.cause);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+          fc.string().map((s) => Buffer.from(s)),
+        ),
+        headersArb,
+        (body, headers) => {
+          const result = receipt(provider, body, headers, { secrets: [SECRET] });
+          expect(result.kind).toBe("unauthenticated");
+          if (result.kind === "unauthenticated") expect(AUTH_FAILURE_CAUSES).toContain(result.cause);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it("rejects a request signed with another secret, and any flipped byte of a signed one", () => {
-    const body = JSON.stringify(provider === "neurovision" ? { sessionId: "8f3c2a10-5b7e-11ef-9d2a-0242ac120002", status: "success", clientKey: "c" } : { id: "x", type: "t", event: "e" });
+    const body = JSON.stringify(
+      provider === "neurovision"
+        ? { sessionId: "8f3c2a10-5b7e-11ef-9d2a-0242ac120002", status: "success", clientKey: "c" }
+        : { id: "x", type: "t", event: "e" },
+    );
     const signed = signWebhook(provider, body, SECRET);
     expect(receipt(provider, signed.body, signed.headers, { secrets: [SECRET] }).kind).toBe("accepted");
     expect(receipt(provider, signed.body, signed.headers, { secrets: [OTHER] })).toMatchObject({ kind: "unauthenticated" });
@@ -81,7 +109,10 @@ describe.each(PROVIDER_IDS)("%s: the provider contract", (provider: ProviderId) 
   it("accepts any configured secret (rotation) and says no-secret-configured with none", () => {
     const signed = signWebhook(provider, JSON.stringify({ sessionId: "8f3c2a10-5b7e-11ef-9d2a-0242ac120002", status: "wait" }), SECRET);
     expect(receipt(provider, signed.body, signed.headers, { secrets: [OTHER, SECRET] }).kind).toBe("accepted");
-    expect(receipt(provider, signed.body, signed.headers, { secrets: [] })).toEqual({ kind: "unauthenticated", cause: "no-secret-configured" });
+    expect(receipt(provider, signed.body, signed.headers, { secrets: [] })).toEqual({
+      kind: "unauthenticated",
+      cause: "no-secret-configured",
+    });
     // An empty secret is never a key, whatever the configuration says.
     const unsigned = signWebhook(provider, JSON.stringify({ sessionId: "8f3c2a10-5b7e-11ef-9d2a-0242ac120002", status: "wait" }), "");
     expect(receipt(provider, unsigned.body, unsigned.headers, { secrets: [""] }).kind).toBe("unauthenticated");

@@ -1,8 +1,17 @@
 import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent, Status } from "../../../lambdas/core/event.js";
-import { fold } from "../../../lambdas/consumer/transition.js";
-import { fixture, fixtureJson, type Json, personalValues, RECEIVED_AT, receipt, receiveFixture, receiveSigned } from "../../support/providers.js";
+import { fold } from "../../../lambdas/model/transition.js";
+import {
+  fixture,
+  fixtureJson,
+  type Json,
+  personalValues,
+  RECEIVED_AT,
+  receipt,
+  receiveFixture,
+  receiveSigned,
+} from "../../support/providers.js";
 
 const SECRET = "idbeyond-webhook-secret-77";
 const SESSION_ID = "c3ae1b0c-59f1-4b55-bf2d-34d2a50ebe4a";
@@ -10,7 +19,8 @@ const EXTERNAL_USER_ID = "f9f0c2d4-7a1e-4c3b-9e8d-2b1a0c9db3a1";
 const sign = (body: Buffer, secret = SECRET): string => createHmac("sha256", secret).update(body).digest("hex");
 const sha256 = (body: Buffer): string => createHash("sha256").update(body).digest("hex");
 
-const completedWith = (changes: Json): NormalizedEvent => receiveSigned("idbeyond", { ...fixtureJson("idbeyond", "completed-approved.json"), ...changes });
+const completedWith = (changes: Json): NormalizedEvent =>
+  receiveSigned("idbeyond", { ...fixtureJson("idbeyond", "completed-approved.json"), ...changes });
 
 describe("idbeyond: authentication", () => {
   const body = fixture("idbeyond", "completed-approved.json");
@@ -50,11 +60,19 @@ describe("idbeyond: normalization", () => {
   });
 
   it("reads an epoch-milliseconds timestamp as well as ISO 8601", () => {
-    expect(receiveFixture("idbeyond", "completed-pending-review.json")).toMatchObject({ status: "in_review", occurredAt: "2026-04-23T18:50:15.817Z" });
+    expect(receiveFixture("idbeyond", "completed-pending-review.json")).toMatchObject({
+      status: "in_review",
+      occurredAt: "2026-04-23T18:50:15.817Z",
+    });
   });
 
   it("normalizes verification.extraction as started, without outcome fields", () => {
-    expect(receiveFixture("idbeyond", "extraction.json")).toMatchObject({ providerEventType: "verification.extraction", status: "started", decision: null, occurredAt: "2026-04-23T18:50:02.120Z" });
+    expect(receiveFixture("idbeyond", "extraction.json")).toMatchObject({
+      providerEventType: "verification.extraction",
+      status: "started",
+      decision: null,
+      occurredAt: "2026-04-23T18:50:02.120Z",
+    });
   });
 
   it.each([
@@ -95,10 +113,21 @@ describe("idbeyond: normalization", () => {
     const noSession = receiveFixture("idbeyond", "doc-completed-no-session-id.json");
     const user = String(fixtureJson("idbeyond", "doc-completed-no-session-id.json")["externalUserId"]);
     const userDigest = createHash("sha256").update(user).digest("hex").slice(0, 32);
-    expect(noSession).toMatchObject({ correlationId: `idbeyond:user:${userDigest}`, status: null, unmapped: "verificationSessionId: missing", subject: { externalUserId: user } });
-    expect(receiveSigned("idbeyond", { event: "verification.completed", decision: "approved" }).correlationId).toMatch(/^idbeyond:unidentified:/);
+    expect(noSession).toMatchObject({
+      correlationId: `idbeyond:user:${userDigest}`,
+      status: null,
+      unmapped: "verificationSessionId: missing",
+      subject: { externalUserId: user },
+    });
+    expect(receiveSigned("idbeyond", { event: "verification.completed", decision: "approved" }).correlationId).toMatch(
+      /^idbeyond:unidentified:/,
+    );
     // Explicit nulls and values of other types are tolerated.
-    expect(completedWith({ decision: null, reviewStatus: null, timestamp: null, externalUserId: 42 })).toMatchObject({ status: null, subject: {}, occurredAt: null });
+    expect(completedWith({ decision: null, reviewStatus: null, timestamp: null, externalUserId: 42 })).toMatchObject({
+      status: null,
+      subject: {},
+      occurredAt: null,
+    });
   });
 
   it("an extraction delivered after the decision, with a later timestamp, never moves the verification back", () => {
@@ -111,7 +140,13 @@ describe("idbeyond: normalization", () => {
 
   it("derives the eventId from the exact bytes and keeps rationale, metadata and OCR fields out of the event", () => {
     expect(receiveFixture("idbeyond", "extraction.json").eventId).toBe(`idbeyond:${sha256(fixture("idbeyond", "extraction.json"))}`);
-    for (const file of ["completed-approved.json", "extraction.json", "doc-completed-approved.json", "doc-extraction-after-approval.json", "doc-completed-rejected.json"]) {
+    for (const file of [
+      "completed-approved.json",
+      "extraction.json",
+      "doc-completed-approved.json",
+      "doc-extraction-after-approval.json",
+      "doc-completed-rejected.json",
+    ]) {
       const json = fixtureJson("idbeyond", file);
       const personal = personalValues(json, ["rationale", "metadata", "extracted", "ocr", "heatmaps"]);
       expect(personal.length).toBeGreaterThan(0);

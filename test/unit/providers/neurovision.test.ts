@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent, Status } from "../../../lambdas/core/event.js";
-import { fold } from "../../../lambdas/consumer/transition.js";
+import { fold } from "../../../lambdas/model/transition.js";
 import type { NeurovisionKeyDerivation } from "../../../lambdas/providers/types.js";
 import { encryptNeurovision } from "../../../local/samples.js";
 import { fixture, fixtureJson, type Json, personalValues, RECEIVED_AT, receipt } from "../../support/providers.js";
@@ -15,7 +15,12 @@ const encrypted = (plaintext: string, secret = SECRET, derivation: NeurovisionKe
   envelope(encryptNeurovision(plaintext, secret, derivation));
 
 function deliver(body: Buffer, secrets: readonly string[] = [SECRET], derivation: NeurovisionKeyDerivation = "any") {
-  return receipt("neurovision", body, { "content-type": "application/json" }, { secrets, options: { neurovisionKeyDerivation: derivation } });
+  return receipt(
+    "neurovision",
+    body,
+    { "content-type": "application/json" },
+    { secrets, options: { neurovisionKeyDerivation: derivation } },
+  );
 }
 
 function accept(body: Buffer, secrets?: readonly string[], derivation?: NeurovisionKeyDerivation): NormalizedEvent {
@@ -80,7 +85,9 @@ describe("neurovision: accepted deliveries", () => {
   it("keeps every OCR value out of the event, in both result shapes", () => {
     for (const name of ["success.json", "doc-success.json", "doc-failed.json"]) {
       const json = fixtureJson("neurovision", name);
-      const personal = personalValues(json, ["results"]).filter((v) => !/^(success|failed|document|selfie|liveness|passport_ocr|sanctions|faces|address_proof)$/.test(v));
+      const personal = personalValues(json, ["results"]).filter(
+        (v) => !/^(success|failed|document|selfie|liveness|passport_ocr|sanctions|faces|address_proof)$/.test(v),
+      );
       expect(personal.length).toBeGreaterThan(0);
       const event = JSON.stringify(accept(encrypted(JSON.stringify(json))));
       for (const value of personal) expect(event).not.toContain(value);
@@ -111,7 +118,8 @@ describe("neurovision: accepted deliveries", () => {
     const events = names.map((name) => accept(encrypted(fixture("neurovision", name).toString("utf8"))));
     const createdAts = new Set(names.map((name) => fixtureJson("neurovision", name)["createdAt"]));
     expect(createdAts.size).toBe(1);
-    for (const [i, name] of names.entries()) expect(events[i]?.occurredAt).toBe(new Date(String(fixtureJson("neurovision", name)["responseTime"])).toISOString());
+    for (const [i, name] of names.entries())
+      expect(events[i]?.occurredAt).toBe(new Date(String(fixtureJson("neurovision", name)["responseTime"])).toISOString());
     expect(fold([...events].reverse())?.status).toBe("approved");
     expect(accept(encrypted(fixture("neurovision", "doc-wait-no-response-time.json").toString("utf8"))).occurredAt).toBeNull();
   });
@@ -135,7 +143,14 @@ describe("neurovision: every failure is the same 401, with its cause for the ope
     lastBlockFlipped[data.length - 3] = (lastBlockFlipped[data.length - 3] ?? 0) ^ 0x01;
     const paddingFlipped = Buffer.from(data);
     paddingFlipped[data.length - 17] = (paddingFlipped[data.length - 17] ?? 0) ^ 0x01;
-    for (const bad of [data.subarray(0, data.length - 16), data.subarray(0, data.length - 5), data.subarray(0, 16), data.subarray(16), lastBlockFlipped, paddingFlipped]) {
+    for (const bad of [
+      data.subarray(0, data.length - 16),
+      data.subarray(0, data.length - 5),
+      data.subarray(0, 16),
+      data.subarray(16),
+      lastBlockFlipped,
+      paddingFlipped,
+    ]) {
       expect(deliver(envelope(bad.toString("base64")))).toMatchObject({ kind: "unauthenticated" });
     }
   });
@@ -144,10 +159,22 @@ describe("neurovision: every failure is the same 401, with its cause for the ope
     const value = encryptNeurovision(PLAINTEXT, SECRET);
     expect(deliver(envelope(value)).kind).toBe("accepted"); // the control
     const urlSafe = value.replace(/\+/g, "-").replace(/\//g, "_");
-    for (const bad of [urlSafe === value ? `${value}-` : urlSafe, value.replace(/=+$/, "") === value ? `${value}=` : value.replace(/=+$/, ""), `${value.slice(0, 40)}\n${value.slice(40)}`, ` ${value}`, value.slice(0, -1), "not base64!", "", "AAAAAAAAAAAAAAAAAAAAAA=="]) {
+    for (const bad of [
+      urlSafe === value ? `${value}-` : urlSafe,
+      value.replace(/=+$/, "") === value ? `${value}=` : value.replace(/=+$/, ""),
+      `${value.slice(0, 40)}\n${value.slice(40)}`,
+      ` ${value}`,
+      value.slice(0, -1),
+      "not base64!",
+      "",
+      "AAAAAAAAAAAAAAAAAAAAAA==",
+    ]) {
       expect(deliver(envelope(bad))).toEqual({ kind: "unauthenticated", cause: "undecryptable" });
     }
-    expect(deliver(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), envelope(value)]))).toEqual({ kind: "unauthenticated", cause: "undecryptable" });
+    expect(deliver(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), envelope(value)]))).toEqual({
+      kind: "unauthenticated",
+      cause: "undecryptable",
+    });
   });
 
   it.each([
@@ -190,7 +217,10 @@ describe("neurovision: every failure is the same 401, with its cause for the ope
       }
     }
     if (lucky === null) throw new Error("no ciphertext with valid padding under the wrong key found");
-    expect(deliver(envelope(lucky.toString("base64")), ["wrong-secret"], "sha256")).toEqual({ kind: "unauthenticated", cause: "invalid-plaintext" });
+    expect(deliver(envelope(lucky.toString("base64")), ["wrong-secret"], "sha256")).toEqual({
+      kind: "unauthenticated",
+      cause: "invalid-plaintext",
+    });
     expect(accept(envelope(lucky.toString("base64")), ["wrong-secret", SECRET]).eventId).toBe(contentId(PLAINTEXT));
   });
 

@@ -1,7 +1,16 @@
 import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../../../lambdas/core/event.js";
-import { fixture, fixtureJson, type Json, personalValues, RECEIVED_AT, receipt, receiveFixture, receiveSigned } from "../../support/providers.js";
+import {
+  fixture,
+  fixtureJson,
+  type Json,
+  personalValues,
+  RECEIVED_AT,
+  receipt,
+  receiveFixture,
+  receiveSigned,
+} from "../../support/providers.js";
 
 const SECRET = "veriff-shared-secret-3f9a1c";
 const SESSION_ID = "f04bdb47-d3be-4b28-b028-a652feb060b5";
@@ -21,9 +30,21 @@ function decisionWith(changes: Json): NormalizedEvent {
   return receiveSigned("veriff", { ...payload, verification: { ...(payload["verification"] as Json), ...changes } });
 }
 
-const eventWith = (changes: Json): NormalizedEvent => receiveSigned("veriff", { ...fixtureJson("veriff", "event-started.json"), ...changes });
+const eventWith = (changes: Json): NormalizedEvent =>
+  receiveSigned("veriff", { ...fixtureJson("veriff", "event-started.json"), ...changes });
 
-const PERSONAL = ["verification.person", "verification.document", "verification.reason", "verification.riskLabels", "technicalData", "data.verification.person", "data.verification.document", "data.verification.insights", "searchTerm", "hits"];
+const PERSONAL = [
+  "verification.person",
+  "verification.document",
+  "verification.reason",
+  "verification.riskLabels",
+  "technicalData",
+  "data.verification.person",
+  "data.verification.document",
+  "data.verification.insights",
+  "searchTerm",
+  "hits",
+];
 
 describe("veriff: authentication", () => {
   const body = fixture("veriff", "decision-approved.json");
@@ -47,7 +68,10 @@ describe("veriff: authentication", () => {
     expect(auth({ "x-auth-client": "api-key" })).toEqual({ kind: "unauthenticated", cause: "missing-signature" });
     expect(auth({ "x-hmac-signature": hmacSignature(body, "other") })).toEqual({ kind: "unauthenticated", cause: "signature-mismatch" });
     const reserialised = Buffer.from(JSON.stringify(JSON.parse(body.toString("utf8"))));
-    expect(auth({ "x-hmac-signature": hmacSignature(body) }, false, reserialised)).toEqual({ kind: "unauthenticated", cause: "signature-mismatch" });
+    expect(auth({ "x-hmac-signature": hmacSignature(body) }, false, reserialised)).toEqual({
+      kind: "unauthenticated",
+      cause: "signature-mismatch",
+    });
   });
 });
 
@@ -96,7 +120,10 @@ describe("veriff: decision webhooks", () => {
   });
 
   it("maps expired and abandoned decisions that arrive with decisionTime null (abandoned may carry 9104)", () => {
-    for (const [name, status] of [["doc-decision-expired-null-time.json", "expired"], ["doc-decision-abandoned-null-time.json", "abandoned"]] as const) {
+    for (const [name, status] of [
+      ["doc-decision-expired-null-time.json", "expired"],
+      ["doc-decision-abandoned-null-time.json", "abandoned"],
+    ] as const) {
       const event = receiveFixture("veriff", name);
       expect(event).toMatchObject({ status, occurredAt: null, unmapped: null });
     }
@@ -127,7 +154,11 @@ describe("veriff: decision webhooks", () => {
   });
 
   it("records an unknown decision, a `verification: null` body and a decision without its id, never refusing them", () => {
-    expect(decisionWith({ status: "some_future_status", code: 9999 })).toMatchObject({ status: null, providerEventType: "decision", correlationId: `veriff:${SESSION_ID}` });
+    expect(decisionWith({ status: "some_future_status", code: 9999 })).toMatchObject({
+      status: null,
+      providerEventType: "decision",
+      correlationId: `veriff:${SESSION_ID}`,
+    });
     const none = receiveFixture("veriff", "doc-decision-verification-null.json");
     expect(none).toMatchObject({ status: null, decision: null, unmapped: "verification: missing or null (no decision)" });
     const noId = decisionWith({ id: null });
@@ -137,8 +168,15 @@ describe("veriff: decision webhooks", () => {
   });
 
   it("keeps codes beyond 2^53 and non-integers as strings, never as numbers it cannot store", () => {
-    expect(decisionWith({ status: "declined", code: 1e20, reasonCode: 1.5e300 }).decision).toEqual({ status: "declined", code: "100000000000000000000", reasonCode: "1.5e+300" });
-    const huge = receiveSigned("veriff", `{"verification":{"id":"${SESSION_ID}","status":"approved","code":123456789012345678901234567890}}`);
+    expect(decisionWith({ status: "declined", code: 1e20, reasonCode: 1.5e300 }).decision).toEqual({
+      status: "declined",
+      code: "100000000000000000000",
+      reasonCode: "1.5e+300",
+    });
+    const huge = receiveSigned(
+      "veriff",
+      `{"verification":{"id":"${SESSION_ID}","status":"approved","code":123456789012345678901234567890}}`,
+    );
     expect(huge.decision?.["code"]).toBe("1.2345678901234568e+29");
   });
 
@@ -180,7 +218,10 @@ describe("veriff: event webhooks", () => {
 
   it("falls back to the code for an unknown action, and records codes beyond 7001/7002 (e.g. 7003, 7005) without a status", () => {
     expect(eventWith({ action: "some_future_action", code: 7002 }).status).toBe("submitted");
-    for (const [action, code] of [["tier_1_approved", 7003], ["address", 7005]] as const) {
+    for (const [action, code] of [
+      ["tier_1_approved", 7003],
+      ["address", 7005],
+    ] as const) {
       const event = eventWith({ action, code });
       expect(event).toMatchObject({ status: null, providerEventType: `event.${action}`, correlationId: `veriff:${SESSION_ID}` });
       expect(event.unmapped).toBe("action and code: an event without a KYC status mapping");
@@ -208,7 +249,10 @@ describe("veriff: other formats on the same endpoint", () => {
     expect(receiveSigned("veriff", untimed).occurredAt).toBeNull();
     const objectDecision = fixtureJson("veriff", "doc-fullauto-approved.json");
     const data = objectDecision["data"] as Json;
-    const wrapped = { ...objectDecision, data: { ...data, verification: { ...(data["verification"] as Json), decision: { value: "declined" } } } };
+    const wrapped = {
+      ...objectDecision,
+      data: { ...data, verification: { ...(data["verification"] as Json), decision: { value: "declined" } } },
+    };
     expect(receiveSigned("veriff", wrapped).status).toBe("rejected");
   });
 
@@ -217,13 +261,21 @@ describe("veriff: other formats on the same endpoint", () => {
     expect(current).toMatchObject({ status: null, unmapped: null, decision: { matchStatus: "possible_match" } });
     expect(current.providerEventType).toMatch(/^watchlist\./);
     expect(current.correlationId).toMatch(/^veriff:[0-9a-f-]{36}$/);
-    expect(receiveFixture("veriff", "doc-watchlist-enhanced-no-match.json")).toMatchObject({ status: null, decision: { matchStatus: "no_match" } });
+    expect(receiveFixture("veriff", "doc-watchlist-enhanced-no-match.json")).toMatchObject({
+      status: null,
+      decision: { matchStatus: "no_match" },
+    });
     // The older shape has no sessionId: filed under its attempt.
     expect(receiveFixture("veriff", "doc-watchlist-legacy-flat.json").correlationId).toMatch(/^veriff:attempt:/);
   });
 
   it("records any other format under the session it names, and a body that is not an object under its digest", () => {
-    const userDefined = receiveSigned("veriff", { sessionId: SESSION_ID, attemptId: "a", status: { name: "Reviewed by compliance" }, createdTime: "2025-01-01T00:00:00Z" });
+    const userDefined = receiveSigned("veriff", {
+      sessionId: SESSION_ID,
+      attemptId: "a",
+      status: { name: "Reviewed by compliance" },
+      createdTime: "2025-01-01T00:00:00Z",
+    });
     expect(userDefined).toMatchObject({ correlationId: `veriff:${SESSION_ID}`, status: null, unmapped: "an unknown webhook format" });
     // User-defined statuses carry the session at data.verification.id.
     const nested = receiveSigned("veriff", { data: { verification: { id: SESSION_ID, attemptId: "a2" } }, status: "Reviewed" });
@@ -245,7 +297,15 @@ describe("veriff: identity and personal data", () => {
   });
 
   it("keeps person, document, reasons, risk labels, IPs, insights and watchlist hits out of every event", () => {
-    const names = ["decision-approved.json", "decision-declined.json", "doc-decision-declined-reasoncode.json", "doc-fullauto-approved.json", "doc-fullauto-declined.json", "doc-watchlist-current-possible-match.json", "doc-watchlist-legacy-flat.json"];
+    const names = [
+      "decision-approved.json",
+      "decision-declined.json",
+      "doc-decision-declined-reasoncode.json",
+      "doc-fullauto-approved.json",
+      "doc-fullauto-declined.json",
+      "doc-watchlist-current-possible-match.json",
+      "doc-watchlist-legacy-flat.json",
+    ];
     for (const name of names) {
       const personal = personalValues(fixtureJson("veriff", name), PERSONAL);
       expect(personal.length).toBeGreaterThan(0);

@@ -1,0 +1,113 @@
+/**
+ * The verification model, pure: what a verification's state item and history items hold, and
+ * what one event does to them (through the transition rule). No I/O, no clock: the store
+ * (lambdas/consumer/store.ts) reads the current state, calls `applyEvent`, and writes the result
+ * with conditions; the publisher and the read API read the same types.
+ */
+import { subjectIndexKey } from "../core/canonical.js";
+import type { DecisionDetails, NormalizedEvent, ProviderId, Status, Subject } from "../core/event.js";
+import { type AppliedEvent, decide, type Outcome, type Transition } from "./transition.js";
+
+/** The state item of one verification (`sk = "STATE"`). */
+export interface VerificationState {
+  readonly correlationId: string;
+  readonly provider: ProviderId;
+  readonly status: Status | null;
+  readonly subject: Subject;
+  /** The GSI key: the integrator's user key (see `subjectKeyOf`); absent when the subject has none. */
+  readonly subjectKey?: string;
+  /** The event the status was set by, and that event's provider time. */
+  readonly appliedEventId: string | null;
+  readonly occurredAt: string | null;
+  readonly decision: DecisionDetails | null;
+  /** True once any event of the verification came from the provider's sandbox (test) environment; absent on older items. */
+  readonly sandbox?: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** When `status` last changed. */
+  readonly statusChangedAt: string | null;
+  /** Optimistic lock: +1 on every write of the state item. */
+  readonly version: number;
+}
+
+/** One history item per distinct event (`sk = "EVENT#{eventId}"`). No personal data: ids, times, outcome. */
+export interface HistoryEntry {
+  readonly eventId: string;
+  readonly providerEventType: string;
+  readonly status: Status | null;
+  readonly occurredAt: string | null;
+  readonly receivedAt: string;
+  readonly processedAt: string;
+  readonly outcome: Outcome;
+  readonly reason: string;
+  readonly attemptId: string | null;
+  readonly sandbox: boolean;
+}
+
+/** The one user key of a subject that the `bySubject` index lists verifications by (bounded as the read API looks it up). */
+export function subjectKeyOf(subject: Subject): string | undefined {
+  const key = subject["externalUserId"] ?? subject["vendorData"] ?? subject["clientKey"] ?? subject["endUserId"];
+  return key === undefined ? undefined : subjectIndexKey(key);
+}
+
+/** What the state keeps of the event that set its status (null: no status yet). */
+export function appliedOf(state: VerificationState | undefined): AppliedEvent | null {
+  if (state?.status == null || state.appliedEventId === null) return null;
+  return { eventId: state.appliedEventId, status: state.status, occurredAt: state.occurredAt };
+}
+
+/** What applying one (not yet seen) event to a verification produces. */
+export interface Application {
+  readonly transition: Transition;
+  readonly history: HistoryEntry;
+  /** The state after the event. */
+  readonly next: VerificationState;
+  /**
+   * Whether the state item must be written: when the transition moves it, on a verification's
+   * first event, or when it learns that the verification is a sandbox one. Otherwise only its
+   * version is checked (nothing changed).
+   */
+  readonly writeState: boolean;
+}
+
+/** Applies `event` to the verification whose state is `current` (undefined: none yet), at `now`. */
+export function applyEvent(current: VerificationState | undefined, event: NormalizedEvent, now: string): Application {
+  const transition = decide(appliedOf(current), event);
+  const next = transition.next;
+  const subject = Object.keys(event.subject).length > 0 ? event.subject : (current?.subject ?? {});
+  const subjectKey = subjectKeyOf(subject);
+  const status = next?.status ?? current?.status ?? null;
+  const statusChanged = status !== (current?.status ?? null);
+  const sandbox = event.sandbox || (current?.sandbox ?? false);
+  return {
+    transition,
+    history: {
+      eventId: event.eventId,
+      providerEventType: event.providerEventType,
+      status: event.status,
+      occurredAt: event.occurredAt,
+      receivedAt: event.receivedAt,
+      processedAt: now,
+      outcome: transition.outcome,
+      reason: transition.reason,
+      attemptId: event.attemptId,
+      sandbox: event.sandbox,
+    },
+    next: {
+      correlationId: event.correlationId,
+      provider: event.provider,
+      status,
+      subject,
+      ...(subjectKey === undefined ? {} : { subjectKey }),
+      appliedEventId: next?.eventId ?? current?.appliedEventId ?? null,
+      occurredAt: next ? next.occurredAt : (current?.occurredAt ?? null),
+      decision: next ? event.decision : (current?.decision ?? null),
+      sandbox,
+      createdAt: current?.createdAt ?? now,
+      updatedAt: now,
+      statusChangedAt: statusChanged ? now : (current?.statusChangedAt ?? null),
+      version: (current?.version ?? 0) + 1,
+    },
+    writeState: next !== undefined || current === undefined || sandbox !== (current.sandbox ?? false),
+  };
+}

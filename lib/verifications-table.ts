@@ -1,0 +1,56 @@
+import { RemovalPolicy } from "aws-cdk-lib";
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
+import { Construct } from "constructs";
+import { TABLE } from "../lambdas/core/contract.js";
+import { stackOutput } from "./outputs.js";
+
+export interface VerificationsTableProps {
+  /**
+   * DynamoDB deletion protection. The table is retained on stack deletion either way; turn this off
+   * only to delete a stage's table on purpose. @default true
+   */
+  readonly deletionProtection?: boolean;
+}
+
+/**
+ * The verifications table as lambdas/core/contract.ts `TABLE` describes it (keys, the `bySubject`
+ * GSI, the stream feeding the publisher); the local twin is `createVerificationsTable` in local/.
+ * On demand, KMS with the AWS managed key aws/dynamodb (auditable in CloudTrail, no key to
+ * administer), point-in-time recovery, retained. CloudFormation names it, like the queues: the
+ * functions get TABLE_NAME, operators the `VerificationsTableName` output.
+ *
+ * Table (AWS::DynamoDB::Table), not TableV2 (AWS::DynamoDB::GlobalTable): one region, no replicas
+ * planned; it is what CreateTable builds locally, and cdk-nag's PITR rule checks this resource type
+ * only. Switching later would replace the resource, so the choice is made here on purpose.
+ * The table is the `Default` child.
+ */
+export class VerificationsTable extends Construct {
+  readonly table: Table;
+
+  constructor(scope: Construct, id: string, props: VerificationsTableProps = {}) {
+    super(scope, id);
+    this.table = new Table(this, "Default", {
+      partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      // Old and new image: the publisher tells a status change from any other write.
+      stream: StreamViewType[TABLE.streamViewType],
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: TABLE.subjectIndex.name,
+      partitionKey: { name: TABLE.subjectIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE.subjectIndex.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+
+    stackOutput(this, "VerificationsTableName", {
+      description: "DynamoDB table of verifications (state and event history)",
+      value: this.table.tableName,
+    });
+    stackOutput(this, "VerificationsTableArn", { value: this.table.tableArn });
+  }
+}

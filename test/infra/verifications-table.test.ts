@@ -1,0 +1,77 @@
+import { Stack } from "aws-cdk-lib";
+import { beforeAll, describe, expect, it } from "vitest";
+import { VerificationsTable } from "../../lib/verifications-table.js";
+import { expectNagClean, getAtt, logicalIdOf, type StackTemplate, type Synthesized, synthWithNag } from "../support/cdk.js";
+
+let synth: Synthesized;
+let t: StackTemplate;
+let verifications: VerificationsTable;
+let unprotected: VerificationsTable;
+
+beforeAll(() => {
+  synth = synthWithNag((app) => {
+    verifications = new VerificationsTable(new Stack(app, "Test"), "VerificationsTable");
+    unprotected = new VerificationsTable(new Stack(app, "Unprotected"), "VerificationsTable", { deletionProtection: false });
+  });
+  t = synth.template(Stack.of(verifications));
+});
+
+describe("VerificationsTable", () => {
+  it("has the keys and GSI of the contract's TABLE, on-demand, AWS-managed SSE, PITR, deletion protection, retained", () => {
+    t.template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    const id = logicalIdOf(verifications.table);
+    // Exact: also proves no TableName (CloudFormation names it) and no provisioned throughput.
+    expect(t.props(id)).toEqual({
+      KeySchema: [
+        { AttributeName: "correlationId", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: "correlationId", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
+        { AttributeName: "subjectKey", AttributeType: "S" },
+        { AttributeName: "updatedAt", AttributeType: "S" },
+      ],
+      BillingMode: "PAY_PER_REQUEST",
+      // SSEEnabled without SSEType/KMSMasterKeyId: KMS with the AWS managed key aws/dynamodb.
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // Feeds the status-change publisher (test/infra/status-changes.test.ts).
+      StreamSpecification: { StreamViewType: "NEW_AND_OLD_IMAGES" },
+      DeletionProtectionEnabled: true, // default; -c tableDeletionProtection=false: test/infra/cdk-synth.test.ts
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "bySubject",
+          KeySchema: [
+            { AttributeName: "subjectKey", KeyType: "HASH" },
+            { AttributeName: "updatedAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+    });
+    expect(t.resources[id]).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  });
+
+  it("is the construct's Default child: the logical ID of a table with the construct's id", () => {
+    expect(verifications.node.defaultChild).toBe(verifications.table);
+    expect(logicalIdOf(verifications.table)).toMatch(/^VerificationsTable[0-9A-F]{8}$/);
+  });
+
+  it("turns deletion protection off only when told, and is retained either way", () => {
+    const other = synth.template(Stack.of(unprotected));
+    const id = logicalIdOf(unprotected.table);
+    expect(other.props(id)["DeletionProtectionEnabled"]).toBe(false);
+    expect(other.resources[id]).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  });
+
+  it("outputs VerificationsTableName and VerificationsTableArn", () => {
+    const id = logicalIdOf(verifications.table);
+    t.template.hasOutput("VerificationsTableName", { Value: { Ref: id } });
+    t.template.hasOutput("VerificationsTableArn", { Value: getAtt(id) });
+  });
+
+  it("passes cdk-nag", () => {
+    expectNagClean(synth);
+  });
+});
