@@ -6,19 +6,32 @@ import { ConfigError, parseBoolean, parseOneOf, parseWholeNumber, text } from ".
 import { CONSUMER } from "../lambdas/core/contract.js";
 import { OPTION_SETTINGS } from "../lambdas/providers/options.js";
 import type { ProviderOptions } from "../lambdas/providers/types.js";
+import type { AlarmThresholds } from "./monitoring.js";
+
+/** POWERTOOLS_LOG_LEVEL values a stage may set (Powertools Logger's levels that keep the JSON lines). */
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * What a PipelineStack can be told: every prop is optional (PIPELINE_DEFAULTS below), and
- * `configFromContext` reads them from CDK context.
+ * What a PipelineStack can be told: every prop is optional (the stage's STAGE_DEFAULTS and
+ * PIPELINE_DEFAULTS below), and `configFromContext` reads them from CDK context.
  */
 export interface PipelineStackProps extends StackProps {
+  /**
+   * The stage this stack is (`-c stage=dev`, STAGE_NAME): picks the defaults of the props left out
+   * (`stageDefaults`). Its name is part of the stack name (`pipelineStackName`, bin/app.ts) and hence
+   * of the alarm and dashboard names. @default none: the original `KycWebhookPipeline` stack (production defaults)
+   */
+  readonly stage?: string;
   /** Non-secret provider switches; an absent key is the safe default (`DEFAULT_OPTIONS`). */
   readonly providerOptions?: Partial<ProviderOptions>;
-  /** Retention of the Lambda and access log groups. @default 30 days */
+  /** Retention of the Lambda and access log groups. @default the stage's (30 days in production) */
   readonly logRetention?: RetentionDays;
+  /** POWERTOOLS_LOG_LEVEL of every function. @default the stage's (INFO in production, DEBUG elsewhere) */
+  readonly logLevel?: LogLevel;
   /** Stage throttling. @default rateLimit 50 req/s, burstLimit 100 */
   readonly throttle?: { readonly rateLimit?: number | undefined; readonly burstLimit?: number | undefined };
-  /** DynamoDB deletion protection of the verifications table (retained either way). @default true */
+  /** DynamoDB deletion protection of the verifications table (retained either way). @default the stage's (true in production) */
   readonly tableDeletionProtection?: boolean;
   /** Most concurrent consumer invocations the SQS event source may run (2–1000). @default CONSUMER.maxConcurrency (5) */
   readonly consumerMaxConcurrency?: number;
@@ -30,15 +43,99 @@ export interface PipelineStackProps extends StackProps {
   readonly verificationReaders?: readonly IGrantable[];
   /** IAM roles, by ARN, of the deployment account, allowed to call the read API (a policy attached to each). */
   readonly verificationReaderRoleArns?: readonly string[];
+  /** E-mail address subscribed to the alarm topic (SNS asks it to confirm). @default no subscription */
+  readonly alarmEmail?: string;
+  /** Alarm thresholds (lib/monitoring.ts). @default the stage's (STAGE_DEFAULTS) */
+  readonly alarmThresholds?: Partial<AlarmThresholds>;
 }
 
-/** What PipelineStack uses for a prop left out, hence what an absent context key means. */
+/** What PipelineStack uses for a prop left out that does not depend on the stage (STAGE_DEFAULTS: those that do). */
 export const PIPELINE_DEFAULTS = {
-  logRetention: RetentionDays.ONE_MONTH,
   throttle: { rateLimit: 50, burstLimit: 100 },
-  tableDeletionProtection: true,
   consumerMaxConcurrency: CONSUMER.maxConcurrency,
 } as const;
+
+/** A stage name: lower-case letters, digits and hyphens, starting with a letter, not ending with a hyphen, 1–21 characters. */
+export const STAGE_NAME = /^[a-z](?:[a-z0-9-]{0,19}[a-z0-9])?$/;
+
+/** `stage` if it is a valid stage name (STAGE_NAME), else a ConfigError naming the setting. */
+function checkStage(stage: string, name = "stage"): string {
+  if (STAGE_NAME.test(stage)) return stage;
+  throw new ConfigError(
+    `${name} must be 1 to 21 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen ` +
+      `(e.g. dev, prod, pr-42), got "${stage}"`,
+  );
+}
+
+/**
+ * The stack of a stage, one independent instance each (own table, queues, secrets, URLs, alarms):
+ * `KycWebhookPipeline` without a stage (the original stack, unchanged), else `KycWebhookPipeline-<stage>`.
+ */
+export function pipelineStackName(stage?: string): string {
+  return stage === undefined ? "KycWebhookPipeline" : `KycWebhookPipeline-${checkStage(stage)}`;
+}
+
+/** What a stage changes: the defaults of these props (an explicit prop or context key still wins). */
+export interface StageDefaults {
+  readonly logRetention: RetentionDays;
+  readonly tableDeletionProtection: boolean;
+  readonly logLevel: LogLevel;
+  readonly alarmThresholds: AlarmThresholds;
+}
+
+/**
+ * The two kinds of stage. `production`: the unnamed stack (the original deployment: its values are
+ * the ones it always had) and the stage `prod`. `development`: every other stage (dev, test, pr-42…),
+ * short-lived or shared by developers: shorter log retention, a table that can be deleted, DEBUG logs
+ * (no line carries a payload value at any level: docs/operations.md), and thresholds that tolerate
+ * test traffic (forged signatures, unmappable samples, a consumer stopped on purpose). The alarms and
+ * what each threshold means: PipelineMonitoring (lib/monitoring.ts).
+ *
+ * Production thresholds: the events queue's oldest message at 20 minutes, above the 15 minutes one
+ * failing message may spend there before the DLQ takes it (QUEUES.events: 5 receives x 180 s visibility),
+ * so that it reports a backlog, not one bad event (EventsDlqNotEmpty does); the publisher 5 minutes behind
+ * the table; more than 2 function errors in 5 minutes (one transient error is retried, not paged); more
+ * than 5 API 5xx in 5 minutes (providers retry a 503); more than 5 authentication failures per provider
+ * in each of 10 minutes (a rotation gone wrong persists; a stray forged request does not); more than 10
+ * unmapped webhooks per provider in an hour (a new event type or format, not urgent).
+ */
+export const STAGE_DEFAULTS = {
+  production: {
+    logRetention: RetentionDays.ONE_MONTH,
+    tableDeletionProtection: true,
+    logLevel: "INFO",
+    alarmThresholds: {
+      eventsQueueMaxAgeSeconds: 1200,
+      publisherMaxIteratorAgeSeconds: 300,
+      functionErrors: 2,
+      api5xx: 5,
+      authenticationFailures: 5,
+      unmappedWebhooks: 10,
+    },
+  },
+  development: {
+    logRetention: RetentionDays.ONE_WEEK,
+    tableDeletionProtection: false,
+    logLevel: "DEBUG",
+    alarmThresholds: {
+      eventsQueueMaxAgeSeconds: 3600,
+      publisherMaxIteratorAgeSeconds: 3600,
+      functionErrors: 10,
+      api5xx: 20,
+      authenticationFailures: 20,
+      unmappedWebhooks: 50,
+    },
+  },
+} as const satisfies Record<string, StageDefaults>;
+
+/** The stages that get production defaults besides the unnamed stack. */
+export const PRODUCTION_STAGES: readonly string[] = ["prod"];
+
+/** The defaults of a stage (none: the unnamed production stack). */
+export function stageDefaults(stage?: string): StageDefaults {
+  if (stage === undefined || PRODUCTION_STAGES.includes(checkStage(stage))) return STAGE_DEFAULTS.production;
+  return STAGE_DEFAULTS.development;
+}
 
 /**
  * Every context key the app reads (`-c key=value` or cdk.json; README "Options"): the provider
@@ -46,13 +143,16 @@ export const PIPELINE_DEFAULTS = {
  */
 export const CONTEXT_KEYS = [
   ...OPTION_SETTINGS.map((o) => o.name),
+  "stage",
   "logRetentionDays",
+  "logLevel",
   "throttleRateLimit",
   "throttleBurstLimit",
   "tableDeletionProtection",
   "consumerMaxConcurrency",
   "statusChangeConsumerRoleArns",
   "verificationReaderRoleArns",
+  "alarmEmail",
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -76,6 +176,22 @@ function parsePositiveNumber(name: string, raw: unknown, fallback: number): numb
   return n;
 }
 
+/**
+ * An e-mail address as SNS takes one for an `email` subscription: one address, `local@domain.tld`, no
+ * spaces, commas or angle brackets (a display name or a list is not an address), at most 254 characters.
+ */
+const EMAIL = /^[^\s@,;<>"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
+/** One e-mail address (EMAIL); unset: undefined. */
+function parseEmail(name: string, raw: unknown): string | undefined {
+  const value = text(raw);
+  if (value === undefined) return undefined;
+  if (value.length > 254 || !EMAIL.test(value)) {
+    throw new ConfigError(`${name} must be one e-mail address (ops@example.com), got "${value}"`);
+  }
+  return value;
+}
+
 /** A comma-separated string (`-c key=arn1,arn2`) or, in cdk.json, a JSON list of role ARNs; unset: undefined. */
 function parseRoleArns(name: string, raw: unknown): string[] | undefined {
   if (text(raw) === undefined && !Array.isArray(raw)) return undefined;
@@ -90,8 +206,9 @@ function parseRoleArns(name: string, raw: unknown): string[] | undefined {
 
 /**
  * Stack configuration from CDK context; every key is optional and an absent (or blank) key means
- * the default (PIPELINE_DEFAULTS, the providers' DEFAULT_OPTIONS). Invalid values throw, and so does
- * an unknown plain key (one without the `:` or `@` of CDK's own): a typo must not deploy a default.
+ * the default (the stage's STAGE_DEFAULTS, PIPELINE_DEFAULTS, the providers' DEFAULT_OPTIONS). Invalid
+ * values throw, and so does an unknown plain key (one without the `:` or `@` of CDK's own): a typo must
+ * not deploy a default.
  */
 export function configFromContext(node: Node): PipelineStackProps {
   const known = new Set<string>(CONTEXT_KEYS);
@@ -102,16 +219,21 @@ export function configFromContext(node: Node): PipelineStackProps {
   const raw = (key: ContextKey): unknown => node.tryGetContext(key);
   const label = (key: ContextKey): string => `context ${key}`;
 
+  const given = text(raw("stage"));
+  const stage = given === undefined ? undefined : checkStage(given, label("stage"));
+  const defaults = stageDefaults(stage);
   const providerOptions = Object.fromEntries(OPTION_SETTINGS.map((o) => [o.name, o.parse(raw(o.name), label(o.name))]));
   const logRetentionDays = parseOneOf(
     label("logRetentionDays"),
     raw("logRetentionDays"),
     RETENTION_DAYS.map(String),
-    String(PIPELINE_DEFAULTS.logRetention),
+    String(defaults.logRetention),
   );
   return {
+    stage,
     providerOptions: providerOptions as Partial<ProviderOptions>,
     logRetention: Number(logRetentionDays) as RetentionDays,
+    logLevel: parseOneOf(label("logLevel"), raw("logLevel"), LOG_LEVELS, defaults.logLevel),
     throttle: {
       rateLimit: parsePositiveNumber(label("throttleRateLimit"), raw("throttleRateLimit"), PIPELINE_DEFAULTS.throttle.rateLimit),
       burstLimit: parseWholeNumber(label("throttleBurstLimit"), raw("throttleBurstLimit"), PIPELINE_DEFAULTS.throttle.burstLimit, {
@@ -121,7 +243,7 @@ export function configFromContext(node: Node): PipelineStackProps {
     tableDeletionProtection: parseBoolean(
       label("tableDeletionProtection"),
       raw("tableDeletionProtection"),
-      PIPELINE_DEFAULTS.tableDeletionProtection,
+      defaults.tableDeletionProtection,
     ),
     // Lambda's range for an SQS event source's maximum concurrency.
     consumerMaxConcurrency: parseWholeNumber(
@@ -132,5 +254,7 @@ export function configFromContext(node: Node): PipelineStackProps {
     ),
     statusChangeConsumerRoleArns: parseRoleArns(label("statusChangeConsumerRoleArns"), raw("statusChangeConsumerRoleArns")),
     verificationReaderRoleArns: parseRoleArns(label("verificationReaderRoleArns"), raw("verificationReaderRoleArns")),
+    alarmEmail: parseEmail(label("alarmEmail"), raw("alarmEmail")),
+    alarmThresholds: defaults.alarmThresholds,
   };
 }

@@ -1,4 +1,4 @@
-import { Duration } from "aws-cdk-lib";
+import { Duration, Validations } from "aws-cdk-lib";
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { FifoQueueSpec } from "../lambdas/core/contract.js";
@@ -27,6 +27,13 @@ export class FifoQueueWithDlq extends Construct {
       retentionPeriod: Duration.days(spec.retentionDays),
     };
     this.dlq = new Queue(this, "Dlq", common);
+    // cdk-nag's AwsSolutions pack knows a queue used as a DLQ; its Serverless pack asks every queue for a redrive policy.
+    Validations.of(this.dlq).acknowledge({
+      id: "Serverless-SQSRedrivePolicy",
+      reason:
+        "This queue is itself the dead-letter queue of its FIFO queue: what lands here is kept for its retention, " +
+        "inspected and redriven by an operator; a dead-letter queue behind it would only hide those messages further.",
+    });
     this.queue = new Queue(this, "Default", {
       ...common,
       contentBasedDeduplication: false,

@@ -3,13 +3,14 @@ import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, type FilterCriteria, type IEventSourceDlq, Runtime, StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { Architecture, type FilterCriteria, type IEventSourceDlq, Runtime, StartingPosition, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct, IConstruct } from "constructs";
 import { ENV } from "../lambdas/core/contract.js";
+import type { LogLevel } from "./config.js";
 import { CONSUMER_TABLE_ACTIONS, READER_INDEX_ACTIONS, READER_TABLE_ACTIONS, SQS_POLLER_ACTIONS } from "./settings.js";
 
 /** The repository root (where package-lock.json is), independent of the working directory. */
@@ -25,7 +26,7 @@ const nameOf = (resource: IConstruct): string =>
 export interface KycFunctionProps
   extends Omit<
     NodejsFunctionProps,
-    "runtime" | "architecture" | "role" | "logGroup" | "logRetention" | "projectRoot" | "depsLockFilePath"
+    "runtime" | "architecture" | "role" | "logGroup" | "logRetention" | "projectRoot" | "depsLockFilePath" | "tracing"
   > {
   /** Entry file, relative to the project root (or absolute). */
   readonly entry: string;
@@ -33,6 +34,8 @@ export interface KycFunctionProps
   readonly serviceName: string;
   /** Retention of the function's own log group. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** POWERTOOLS_LOG_LEVEL. @default "INFO" */
+  readonly logLevel?: LogLevel;
   /**
    * What happens to the log group when the function is removed. Logs hold no personal data and
    * expire with the retention anyway; keeping them keeps the audit trail of rejected webhooks.
@@ -67,13 +70,13 @@ export interface StreamConsumerOptions {
 }
 
 /**
- * The house Lambda: Node.js 22 on arm64, ESM bundle with source maps, an explicit log group with
- * retention and its own least-privilege role. Permissions are added with the `allow*` helpers,
- * each of which sets the environment variable the code reads and grants exactly one action.
+ * The house Lambda: Node.js 22 on arm64, ESM bundle with source maps, active X-Ray tracing, an
+ * explicit log group with retention and its own least-privilege role. Permissions are added with the
+ * `allow*` helpers, each of which sets the environment variable the code reads and grants exactly one action.
  */
 export class KycFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: KycFunctionProps) {
-    const { serviceName, logRetention, logRemovalPolicy, bundling, environment, entry, ...rest } = props;
+    const { serviceName, logRetention, logLevel, logRemovalPolicy, bundling, environment, entry, ...rest } = props;
     // Created before super() (which needs them), hence siblings of the function in `scope`.
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: logRetention ?? RetentionDays.ONE_MONTH,
@@ -95,6 +98,8 @@ export class KycFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       role,
       logGroup,
+      // Lambda samples invocations into X-Ray (grants xray:PutTraceSegments and PutTelemetryRecords, below).
+      tracing: Tracing.ACTIVE,
       bundling: {
         format: OutputFormat.ESM,
         minify: true,
@@ -108,7 +113,7 @@ export class KycFunction extends NodejsFunction {
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
         [ENV.serviceName]: serviceName,
-        [ENV.logLevel]: "INFO",
+        [ENV.logLevel]: logLevel ?? "INFO",
         ...environment,
       },
     });
@@ -119,10 +124,27 @@ export class KycFunction extends NodejsFunction {
         resources: [logGroup.logGroupArn],
       }),
     );
-    Validations.of(this).acknowledge({
-      id: "AwsSolutions-L1",
-      reason: "The runtime is pinned to nodejs22.x by requirement (bundle target node22); upgrades are deliberate.",
+    // Tracing.ACTIVE added xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to the role's policy.
+    Validations.of(role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (the " +
+        "Service Authorization Reference lists no resource type for them), so '*' is the only resource they take; they " +
+        "only write trace data.",
     });
+    const pinned = "The runtime is pinned to nodejs22.x by requirement (bundle target node22); upgrades are deliberate.";
+    Validations.of(this).acknowledge(
+      { id: "AwsSolutions-L1", reason: pinned },
+      { id: "Serverless-LambdaLatestVersion", reason: pinned },
+      {
+        id: "Serverless-LambdaDLQ",
+        reason:
+          "A function's DeadLetterConfig only receives failed asynchronous invocations, and nothing invokes these " +
+          "functions asynchronously: API Gateway invokes synchronously (a failure is the caller's 5xx), and event " +
+          "source mappings poll synchronously, with their own failure paths: the SQS queue's redrive to its DLQ, the " +
+          "stream mapping's on-failure destination. Both are alarmed (lib/monitoring.ts).",
+      },
+    );
   }
 
   /** Sets `envName` to the queue URL and grants exactly sqs:SendMessage on that queue. */
@@ -164,11 +186,18 @@ export class KycFunction extends NodejsFunction {
     queue.encryptionMasterKey?.grantDecrypt(this);
     // The mapping references the function, which depends on its role and that role's policy, so
     // CloudFormation creates the mapping only once the poller is allowed to read the queue.
-    this.addEventSourceMapping(`From${nameOf(queue)}`, {
+    const mapping = this.addEventSourceMapping(`From${nameOf(queue)}`, {
       eventSourceArn: queue.queueArn,
       batchSize: options.batchSize,
       reportBatchItemFailures: true,
       maxConcurrency: options.maxConcurrency,
+    });
+    Validations.of(mapping).acknowledge({
+      id: "Serverless-LambdaEventSourceMappingDestination",
+      reason:
+        "Lambda takes on-failure destinations for stream and Kafka event sources, not for SQS: a message that keeps " +
+        "failing goes to the queue's own dead-letter queue after its maxReceiveCount receives (its redrive policy), " +
+        "which is alarmed when not empty.",
     });
     return this;
   }
@@ -197,9 +226,9 @@ export class KycFunction extends NodejsFunction {
     Validations.of(this.role ?? this).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
-        "Only dynamodb:ListStreams is on '*': the action has no resource-level permissions (the Service " +
+        "dynamodb:ListStreams is on '*': the action has no resource-level permissions (the Service " +
         "Authorization Reference lists no resource type for it), it returns stream ARNs only, and Lambda " +
-        "documents it for DynamoDB stream event sources. Every other statement names its resource.",
+        "documents it for DynamoDB stream event sources.",
     });
     this.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [options.onFailure.queueArn] }));
     if (options.onFailureEnv !== undefined) this.addEnvironment(options.onFailureEnv, options.onFailure.queueUrl);

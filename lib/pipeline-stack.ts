@@ -7,8 +7,10 @@ import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { PROVIDER_IDS, type ProviderId } from "../lambdas/core/event.js";
-import { PIPELINE_DEFAULTS, type PipelineStackProps } from "./config.js";
+import { PIPELINE_DEFAULTS, type PipelineStackProps, stageDefaults } from "./config.js";
+import type { KycFunction } from "./kyc-function.js";
 import { flatLogicalId, flattenLogicalIds } from "./logical-ids.js";
+import { PipelineMonitoring } from "./monitoring.js";
 import { ReadApi } from "./read-api.js";
 import { StatusChanges } from "./status-changes.js";
 import { VerificationEvents } from "./verification-events.js";
@@ -25,7 +27,11 @@ export type { PipelineStackProps } from "./config.js";
 const ACCESS_LOG_FIELDS = ["requestId", "routeKey", "status", "responseLength", "requestTime", "integrationErrorMessage"];
 const ACCESS_LOG_FORMAT = Object.fromEntries(ACCESS_LOG_FIELDS.map((field) => [field, `$context.${field}`]));
 
-/** The pipeline, one construct per stage of the data flow (README diagram); the HTTP API is shared. */
+/**
+ * The pipeline, one construct per stage of the data flow (README diagram); the HTTP API is shared;
+ * its alarms and dashboard (PipelineMonitoring). Props left out take the defaults of `props.stage`
+ * (STAGE_DEFAULTS in lib/config.ts: production without a stage).
+ */
 export class PipelineStack extends Stack {
   readonly verifications: VerificationsTable;
   readonly events: VerificationEvents;
@@ -40,12 +46,15 @@ export class PipelineStack extends Stack {
   readonly statusChangesQueue: Queue;
   readonly statusChangesDlq: Queue;
   readonly publisherFailuresQueue: Queue;
+  readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
     super(scope, id, props);
-    const logRetention = props.logRetention ?? PIPELINE_DEFAULTS.logRetention;
+    const defaults = stageDefaults(props.stage);
+    const logRetention = props.logRetention ?? defaults.logRetention;
+    const logLevel = props.logLevel ?? defaults.logLevel;
     this.verifications = new VerificationsTable(this, "VerificationsTable", {
-      deletionProtection: props.tableDeletionProtection ?? PIPELINE_DEFAULTS.tableDeletionProtection,
+      deletionProtection: props.tableDeletionProtection ?? defaults.tableDeletionProtection,
     });
     this.table = this.verifications.table;
     const { table } = this;
@@ -53,11 +62,13 @@ export class PipelineStack extends Stack {
       table,
       consumerMaxConcurrency: props.consumerMaxConcurrency ?? PIPELINE_DEFAULTS.consumerMaxConcurrency,
       logRetention,
+      logLevel,
     });
     ({ eventsQueue: this.eventsQueue, eventsDlq: this.eventsDlq } = this.events);
     this.statusChanges = new StatusChanges(this, "StatusChanges", {
       table,
       logRetention,
+      logLevel,
       consumers: props.statusChangeConsumers,
       consumerRoleArns: props.statusChangeConsumerRoleArns,
     });
@@ -80,7 +91,7 @@ export class PipelineStack extends Stack {
       },
     });
 
-    const ingest = { api: this.api, eventsQueue: this.eventsQueue, options: props.providerOptions, logRetention };
+    const ingest = { api: this.api, eventsQueue: this.eventsQueue, options: props.providerOptions, logRetention, logLevel };
     this.webhooks = Object.fromEntries(
       PROVIDER_IDS.map((provider) => [provider, new WebhookIngest(this, providerName(provider), { provider, ...ingest })]),
     ) as Record<ProviderId, WebhookIngest>;
@@ -89,8 +100,30 @@ export class PipelineStack extends Stack {
       api: this.api,
       stage: this.apiStage,
       logRetention,
+      logLevel,
       readers: props.verificationReaders,
       readerRoleArns: props.verificationReaderRoleArns,
+    });
+    // New with the alarms: not flattened, its resources were never children of the stack.
+    this.monitoring = new PipelineMonitoring(this, "Monitoring", {
+      // A threshold left undefined keeps the stage's.
+      thresholds: {
+        ...defaults.alarmThresholds,
+        ...Object.fromEntries(Object.entries(props.alarmThresholds ?? {}).filter(([, value]) => value !== undefined)),
+      },
+      alarmEmail: props.alarmEmail,
+      api: this.api,
+      apiStage: this.apiStage,
+      ingestFunctions: Object.fromEntries(PROVIDER_IDS.map((p) => [p, this.webhooks[p].ingestFunction])) as Record<ProviderId, KycFunction>,
+      consumerFunction: this.events.consumerFunction,
+      publisherFunction: this.statusChanges.publisherFunction,
+      readFunction: this.readApi.readFunction,
+      eventsQueue: this.eventsQueue,
+      eventsDlq: this.eventsDlq,
+      statusChangesQueue: this.statusChangesQueue,
+      statusChangesDlq: this.statusChangesDlq,
+      publisherFailuresQueue: this.publisherFailuresQueue,
+      table,
     });
 
     // Every resource keeps the logical ID it had as a direct child of this stack (lib/logical-ids.ts):

@@ -7,6 +7,7 @@ import { Grant, type IGrantable, Role } from "aws-cdk-lib/aws-iam";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { ROUTES, SERVICES, TABLE } from "../lambdas/core/contract.js";
+import type { LogLevel } from "./config.js";
 import { KycFunction } from "./kyc-function.js";
 import { stackOutput } from "./outputs.js";
 
@@ -18,6 +19,8 @@ export interface ReadApiProps {
   readonly stage: IHttpStage;
   /** Retention of the read function's log group. @default KycFunction's */
   readonly logRetention?: RetentionDays;
+  /** POWERTOOLS_LOG_LEVEL of its function. @default KycFunction's */
+  readonly logLevel?: LogLevel;
   /** Principals allowed to call the read API: see `grantReadVerifications`. */
   readonly readers?: readonly IGrantable[];
   /**
@@ -54,6 +57,7 @@ export class ReadApi extends Construct {
       serviceName: SERVICES.read,
       description: `Read API: GET ${ROUTES.verification} and GET ${ROUTES.verifications}?subject=`,
       logRetention: props.logRetention,
+      logLevel: props.logLevel,
     }).allowReadVerifications(props.table, TABLE.subjectIndex.name);
     const integration = new HttpLambdaIntegration("ReadIntegration", this.readFunction, {
       payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,

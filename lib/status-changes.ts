@@ -6,6 +6,7 @@ import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { ENV, PUBLISHER, QUEUES, SERVICES, TABLE } from "../lambdas/core/contract.js";
+import type { LogLevel } from "./config.js";
 import { FifoQueueWithDlq } from "./fifo-queue-with-dlq.js";
 import { KycFunction } from "./kyc-function.js";
 import { stackOutput } from "./outputs.js";
@@ -16,6 +17,8 @@ export interface StatusChangesProps {
   readonly table: ITable;
   /** Retention of the publisher's log group. @default KycFunction's */
   readonly logRetention?: RetentionDays;
+  /** The publisher's POWERTOOLS_LOG_LEVEL. @default KycFunction's */
+  readonly logLevel?: LogLevel;
   /** Principals allowed to consume `status-changes`: see `grantConsumeStatusChanges`. */
   readonly consumers?: readonly IGrantable[];
   /**
@@ -54,13 +57,14 @@ export class StatusChanges extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(QUEUES.publisherFailures.retentionDays),
     });
-    Validations.of(this.publisherFailuresQueue).acknowledge({
-      id: "AwsSolutions-SQS3",
-      reason:
-        "This queue is itself a dead-letter destination: the on-failure destination of the publisher's DynamoDB " +
-        "stream event source mapping (cdk-nag only recognizes queue redrive and function DeadLetterConfig). An " +
-        "operator reads it to replay; a DLQ behind it would only hide those records further.",
-    });
+    const isItselfADlq =
+      "This queue is itself a dead-letter destination: the on-failure destination of the publisher's DynamoDB " +
+      "stream event source mapping (cdk-nag only recognizes queue redrive and function DeadLetterConfig). An " +
+      "operator reads it to replay; a DLQ behind it would only hide those records further.";
+    Validations.of(this.publisherFailuresQueue).acknowledge(
+      { id: "AwsSolutions-SQS3", reason: isItselfADlq },
+      { id: "Serverless-SQSRedrivePolicy", reason: isItselfADlq },
+    );
 
     this.publisherFunction = new KycFunction(this, "Publisher", {
       entry: "lambdas/publisher/handler.ts",
@@ -68,6 +72,7 @@ export class StatusChanges extends Construct {
       description: "Publishes each applied status change from the table's stream to the status-changes queue",
       timeout: Duration.seconds(PUBLISHER.timeoutSeconds),
       logRetention: props.logRetention,
+      logLevel: props.logLevel,
     })
       .allowSendTo(this.statusChangesQueue, ENV.statusChangesQueueUrl)
       .consumeStream(props.table, {

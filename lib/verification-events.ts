@@ -4,6 +4,7 @@ import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { CONSUMER, QUEUES, SERVICES } from "../lambdas/core/contract.js";
+import type { LogLevel } from "./config.js";
 import { FifoQueueWithDlq } from "./fifo-queue-with-dlq.js";
 import { KycFunction } from "./kyc-function.js";
 import { stackOutput } from "./outputs.js";
@@ -15,6 +16,8 @@ export interface VerificationEventsProps {
   readonly consumerMaxConcurrency?: number;
   /** Retention of the consumer's log group. @default KycFunction's */
   readonly logRetention?: RetentionDays;
+  /** POWERTOOLS_LOG_LEVEL of its function. @default KycFunction's */
+  readonly logLevel?: LogLevel;
 }
 
 /**
@@ -42,6 +45,7 @@ export class VerificationEvents extends Construct {
       description: "Applies normalized verification events to the verifications table (idempotent, order-safe)",
       timeout: Duration.seconds(CONSUMER.timeoutSeconds),
       logRetention: props.logRetention,
+      logLevel: props.logLevel,
     }).allowWriteVerifications(props.table);
 
     this.queues = new FifoQueueWithDlq(this, "VerificationEvents", QUEUES.events);

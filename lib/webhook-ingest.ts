@@ -9,6 +9,7 @@ import { ENV, ROUTES, SERVICES } from "../lambdas/core/contract.js";
 import type { ProviderId } from "../lambdas/core/event.js";
 import { optionEnvFor } from "../lambdas/providers/options.js";
 import { DEFAULT_OPTIONS, type ProviderOptions } from "../lambdas/providers/types.js";
+import type { LogLevel } from "./config.js";
 import { KycFunction } from "./kyc-function.js";
 import { stackOutput } from "./outputs.js";
 
@@ -22,6 +23,8 @@ export interface WebhookIngestProps {
   readonly options?: Partial<ProviderOptions>;
   /** Retention of the function's log group. @default KycFunction's */
   readonly logRetention?: RetentionDays;
+  /** POWERTOOLS_LOG_LEVEL of its function. @default KycFunction's */
+  readonly logLevel?: LogLevel;
 }
 
 /** A provider's name in logical IDs and output names: `Veriff` (`VeriffWebhookUrl`, `VeriffIntegration`). */
@@ -72,6 +75,7 @@ export class WebhookIngest extends Construct {
       serviceName: SERVICES.ingest(provider),
       description: `Authenticates ${provider} webhooks and enqueues the normalized event`,
       logRetention: props.logRetention,
+      logLevel: props.logLevel,
       environment: { [ENV.providerId]: provider, ...optionEnvFor(provider, withDefaults(props.options)) },
     })
       .allowReadSecret(this.secret)

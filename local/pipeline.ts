@@ -19,6 +19,7 @@ import { describeError } from "../lambdas/core/errors.js";
 import { isProviderId, PROVIDER_IDS, type ProviderId } from "../lambdas/core/event.js";
 import { type HttpResult, json } from "../lambdas/core/http.js";
 import type { AppLogger } from "../lambdas/core/logger.js";
+import { type AppMetrics, powertoolsMetrics } from "../lambdas/core/metrics.js";
 import { buildIngestDeps } from "../lambdas/ingest/deps.js";
 import { createIngestHandler, type IngestHandler } from "../lambdas/ingest/ingest.js";
 import { responses } from "../lambdas/ingest/responses.js";
@@ -83,6 +84,8 @@ export interface PipelineOptions {
   /** Age after which the stream poller gives a failing record up (default: the stack's 12 hours). */
   readonly maxRecordAgeMs?: number;
   readonly health?: Partial<HealthSettings>;
+  /** Each function's metrics (default: Powertools EMF lines on stdout, as in Lambda). */
+  readonly metricsFor?: (serviceName: string) => AppMetrics;
 }
 
 export interface LocalPipeline {
@@ -103,6 +106,7 @@ export interface LocalPipeline {
 
 export async function startPipeline(options: PipelineOptions): Promise<LocalPipeline> {
   const { env, logger } = options;
+  const metricsFor = options.metricsFor ?? powertoolsMetrics;
   const secrets = secretsFromEnv(env);
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? QUEUES.events.visibilityTimeoutSeconds;
 
@@ -141,7 +145,9 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
     const ingest = Object.fromEntries(
       PROVIDER_IDS.map((id) => [
         id,
-        createIngestHandler(buildIngestDeps({ ...functionEnv, [ENV.providerId]: id }, { sqs: sqs.client, logger })),
+        createIngestHandler(
+          buildIngestDeps({ ...functionEnv, [ENV.providerId]: id }, { sqs: sqs.client, logger, metrics: metricsFor(SERVICES.ingest(id)) }),
+        ),
       ]),
     ) as Record<ProviderId, IngestHandler>;
     const read = createReadHandler(buildReadDeps(functionEnv, { documents, logger }));
@@ -150,7 +156,7 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
       sqs: sqs.client,
       queueUrl: events.queueUrl,
       queueArn,
-      handler: createConsumerHandler(buildConsumerDeps(functionEnv, { documents, logger })),
+      handler: createConsumerHandler(buildConsumerDeps(functionEnv, { documents, logger, metrics: metricsFor(SERVICES.consumer) })),
       visibilityTimeoutSeconds,
       batchSize: CONSUMER.batchSize,
       waitTimeSeconds: options.pollWaitSeconds ?? 1,
@@ -164,7 +170,9 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
       dynamo: dynamo.client,
       endpoint: dynamo.endpoint,
       tableName: TABLE.name,
-      handler: createPublisherHandler(buildPublisherDeps(functionEnv, { sqs: sqs.client, logger })),
+      handler: createPublisherHandler(
+        buildPublisherDeps(functionEnv, { sqs: sqs.client, logger, metrics: metricsFor(SERVICES.publisher) }),
+      ),
       onFailure: { sqs: sqs.client, queueUrl: publisherFailuresQueueUrl },
       batchSize: PUBLISHER.batchSize,
       maxRecordAgeMs: options.maxRecordAgeMs ?? PUBLISHER.maxRecordAgeHours * 3_600_000,

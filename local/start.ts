@@ -5,9 +5,18 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { ROUTES, SERVICES, secretEnvOf } from "../lambdas/core/contract.js";
 import { PROVIDER_IDS } from "../lambdas/core/event.js";
 import { OPTION_SETTINGS, optionsFromEnv } from "../lambdas/providers/options.js";
+import { startArguments } from "./cli/start-help.js";
 import { localPort, localSqsPort, startPipeline } from "./pipeline.js";
 
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
+
+// `npm start -- --help` lists the environment variables and exits; any other argument is a mistake.
+const usage = startArguments(process.argv.slice(2));
+if (usage !== undefined) {
+  if (usage.stdout) process.stdout.write(usage.stdout);
+  if (usage.stderr) process.stderr.write(usage.stderr);
+  process.exit(usage.exitCode);
+}
 
 let port: number;
 let sqsPort: number;
@@ -44,8 +53,9 @@ const lines = [
   "",
   `Status changes (SQS FIFO, for your own consumers): ${pipeline.statusChangesQueueUrl}`,
   `  with any SQS client: AWS_ENDPOINT_URL_SQS=${pipeline.sqsEndpoint} (region us-east-1, any credentials)`,
-  "  or: npm run changes",
+  "  or: npm run kyc -- tail --follow",
   `Publisher failures (stream records that could not be published; should stay empty): ${pipeline.publisherFailuresQueueUrl}`,
+  `DynamoDB Local (in memory): AWS_ENDPOINT_URL_DYNAMODB=${pipeline.dynamoEndpoint} (for npm run kyc -- replay-publisher-failures, or any DynamoDB tool)`,
   "",
   "Webhook secrets:",
   ...PROVIDER_IDS.map((id) => {
@@ -58,7 +68,8 @@ const lines = [
   "Provider options in force:",
   ...OPTION_SETTINGS.map((o) => `  ${o.env.padEnd(28)} ${String(options[o.name]).padEnd(18)} ${o.describe.replace(/`/g, "")}`),
   "",
-  `Try it:  npm run send -- veriff approved${port === 3000 ? "" : ` --port ${new URL(pipeline.url).port}`}`,
+  `Try it:  npm run kyc -- send veriff approved${port === 3000 ? "" : ` --port ${new URL(pipeline.url).port}`}`,
+  "         npm run kyc -- --help        (send, sign, tail, dlq, replay-publisher-failures, status, list)",
   "Stop:    Ctrl-C",
   "",
 ];

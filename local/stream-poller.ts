@@ -111,14 +111,15 @@ export interface StreamPoller {
 const PAGE_LIMIT = 1_000;
 const PUBLISHER_FUNCTION_ARN = `arn:aws:lambda:${LOCAL_AWS.region}:000000000000:function:kyc-publisher`;
 
-function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+/** A stream record as Lambda's DynamoDB event source hands it to the publisher (what `outgoingChangeOf` reads). */
+export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
   const d = record.dynamodb;
   return {
     eventID: record.eventID,
     eventName: record.eventName,
     eventVersion: record.eventVersion,
     eventSource: "aws:dynamodb",
-    awsRegion: LOCAL_AWS.region,
+    awsRegion: streamArn.split(":")[3] || LOCAL_AWS.region,
     eventSourceARN: streamArn,
     dynamodb: {
       ApproximateCreationDateTime: d?.ApproximateCreationDateTime ? d.ApproximateCreationDateTime.getTime() / 1000 : undefined,

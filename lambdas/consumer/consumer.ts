@@ -3,6 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { describeError } from "../core/errors.js";
 import { parseNormalizedEvent } from "../core/event-schema.js";
 import type { AppLogger } from "../core/logger.js";
+import type { AppMetrics } from "../core/metrics.js";
 import type { VerificationStore } from "./store.js";
 
 export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -16,10 +17,11 @@ export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQS
 export interface ConsumerDeps {
   readonly store: VerificationStore;
   readonly logger: AppLogger;
+  readonly metrics: AppMetrics;
 }
 
 export function createConsumerHandler(deps: ConsumerDeps): ConsumerHandler {
-  const { store, logger } = deps;
+  const { store, logger, metrics } = deps;
   const processor = new SqsFifoPartialProcessorAsync();
 
   async function handleRecord(record: SQSRecord): Promise<void> {
@@ -37,6 +39,7 @@ export function createConsumerHandler(deps: ConsumerDeps): ConsumerHandler {
       previousStatus: result.previousStatus,
       status: result.status,
     });
+    metrics.count("EventsProcessed", { provider: event.provider, outcome: result.outcome });
   }
 
   async function recordHandler(record: SQSRecord): Promise<void> {
@@ -48,15 +51,21 @@ export function createConsumerHandler(deps: ConsumerDeps): ConsumerHandler {
         receiveCount: record.attributes.ApproximateReceiveCount,
         ...describeError(error),
       });
+      metrics.count("EventsFailed", {});
       throw error;
     }
   }
 
-  return (event, context) =>
-    processPartialResponse(event, recordHandler, processor, {
-      context,
-      skipGroupOnError: true,
-      // Report a fully failed batch item by item, like any other: Lambda then retries the records.
-      throwOnFullBatchFailure: false,
-    });
+  return async (event, context) => {
+    try {
+      return await processPartialResponse(event, recordHandler, processor, {
+        context,
+        skipGroupOnError: true,
+        // Report a fully failed batch item by item, like any other: Lambda then retries the records.
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      metrics.flush();
+    }
+  };
 }

@@ -1,7 +1,13 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createDocumentClient } from "../core/clients.js";
+import { withLambdaContext } from "../core/lambda.js";
+import { powertoolsMetrics } from "../core/metrics.js";
 import { createConsumerHandler } from "./consumer.js";
 import { buildConsumerDeps } from "./deps.js";
 
 // Once per container; the service name and log level come from the environment.
-export const handler = createConsumerHandler(buildConsumerDeps(process.env, { documents: createDocumentClient(), logger: new Logger() }));
+const logger = new Logger();
+export const handler = withLambdaContext(
+  logger,
+  createConsumerHandler(buildConsumerDeps(process.env, { documents: createDocumentClient(), logger, metrics: powertoolsMetrics() })),
+);

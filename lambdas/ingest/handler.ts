@@ -1,7 +1,13 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSqsClient } from "../core/clients.js";
+import { withLambdaContext } from "../core/lambda.js";
+import { powertoolsMetrics } from "../core/metrics.js";
 import { buildIngestDeps } from "./deps.js";
 import { createIngestHandler } from "./ingest.js";
 
 // Once per container (cold start); the service name and log level come from the environment.
-export const handler = createIngestHandler(buildIngestDeps(process.env, { sqs: createSqsClient(), logger: new Logger() }));
+const logger = new Logger();
+export const handler = withLambdaContext(
+  logger,
+  createIngestHandler(buildIngestDeps(process.env, { sqs: createSqsClient(), logger, metrics: powertoolsMetrics() })),
+);

@@ -4,6 +4,7 @@ import { describeError } from "../core/errors.js";
 import type { NormalizedEvent } from "../core/event.js";
 import type { HttpResult } from "../core/http.js";
 import type { AppLogger } from "../core/logger.js";
+import type { AppMetrics } from "../core/metrics.js";
 import type { Provider, ProviderOptions } from "../providers/types.js";
 import { receive } from "./receive.js";
 import { responses } from "./responses.js";
@@ -19,6 +20,7 @@ export interface IngestDeps {
   /** Resolves only once SQS has durably accepted the event. */
   readonly enqueue: (event: NormalizedEvent) => Promise<void>;
   readonly logger: AppLogger;
+  readonly metrics: AppMetrics;
   readonly now?: () => Date;
 }
 
@@ -41,15 +43,17 @@ function rawBody(event: APIGatewayProxyEventV2): Buffer {
  * is logged; every rejection is logged with its cause.
  */
 export function createIngestHandler(deps: IngestDeps): IngestHandler {
-  const { provider, logger } = deps;
+  const { provider, logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
+  const id = { provider: provider.id };
 
-  return async (event) => {
+  async function handle(event: APIGatewayProxyEventV2): Promise<HttpResult> {
     if (requestedProvider(event) !== provider.id) return responses.notFound();
 
     const body = rawBody(event);
     if (body.length > MAX_BODY_BYTES) {
-      logger.warn("webhook rejected: body too large", { provider: provider.id, rejection: "too-large", bytes: body.length });
+      logger.warn("webhook rejected: body too large", { ...id, rejection: "too-large", bytes: body.length });
+      metrics.count("WebhooksRejected", { ...id, cause: "too-large" });
       return responses.tooLarge(MAX_BODY_BYTES);
     }
 
@@ -57,24 +61,20 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     try {
       secrets = await deps.secrets();
     } catch (error) {
-      logger.error("webhook secrets unavailable: answering 503 so the provider retries", {
-        provider: provider.id,
-        ...describeError(error),
-      });
+      logger.error("webhook secrets unavailable: answering 503 so the provider retries", { ...id, ...describeError(error) });
       return responses.unavailable();
     }
 
     const receipt = receive(provider, { body, headers: event.headers ?? {} }, { secrets, options: deps.options }, now().toISOString());
     switch (receipt.kind) {
       case "unauthenticated":
-        logger.warn("webhook rejected: authentication failed", {
-          provider: provider.id,
-          rejection: "unauthenticated",
-          cause: receipt.cause,
-        });
+        logger.warn("webhook rejected: authentication failed", { ...id, rejection: "unauthenticated", cause: receipt.cause });
+        metrics.count("WebhooksRejected", { ...id, cause: receipt.cause });
+        metrics.count("AuthenticationFailures", id);
         return responses.unauthorized();
       case "not-json":
-        logger.warn("webhook rejected: the authenticated body is not JSON", { provider: provider.id, rejection: "not-json" });
+        logger.warn("webhook rejected: the authenticated body is not JSON", { ...id, rejection: "not-json" });
+        metrics.count("WebhooksRejected", { ...id, cause: "not-json" });
         return responses.notJson();
       case "accepted":
         break;
@@ -82,10 +82,10 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
 
     const normalized = receipt.event;
     if (receipt.normalizationError !== undefined) {
-      logger.error("normalization failed unexpectedly: recorded as unmapped", { provider: provider.id, ...receipt.normalizationError });
+      logger.error("normalization failed unexpectedly: recorded as unmapped", { ...id, ...receipt.normalizationError });
     }
     const ids = {
-      provider: provider.id,
+      ...id,
       eventId: normalized.eventId,
       correlationId: normalized.correlationId,
       status: normalized.status,
@@ -95,10 +95,24 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       await deps.enqueue(normalized);
     } catch (error) {
       logger.error("enqueue failed: answering 503 so the provider retries", { ...ids, ...describeError(error) });
+      metrics.count("EnqueueFailures", id);
       return responses.unavailable();
     }
-    if (ids.unmapped !== null) logger.warn("webhook accepted but not mapped: recorded without status", ids);
-    else logger.info("webhook accepted", ids);
+    metrics.count("WebhooksAccepted", id);
+    if (ids.unmapped !== null) {
+      logger.warn("webhook accepted but not mapped: recorded without status", ids);
+      metrics.count("WebhooksUnmapped", id);
+    } else {
+      logger.info("webhook accepted", ids);
+    }
     return responses.accepted(normalized.eventId);
+  }
+
+  return async (event) => {
+    try {
+      return await handle(event);
+    } finally {
+      metrics.flush();
+    }
   };
 }

@@ -27,6 +27,11 @@ export interface StatusChange {
   readonly decision: DecisionDetails | null;
   /** True when the verification ran in the provider's sandbox (test) environment: keep it out of production decisions. */
   readonly sandbox: boolean;
+  /**
+   * The verification's state version after this change: strictly increasing per verification, so
+   * a consumer behind a fan-out that does not keep order can drop a message older than one it has.
+   */
+  readonly version: number;
 }
 
 export interface OutgoingChange {
@@ -58,6 +63,7 @@ export function statusChangeOf(oldImage: StateImage | undefined, newImage: State
       changedAt: newImage.statusChangedAt ?? newImage.updatedAt,
       decision: newImage.decision,
       sandbox: newImage.sandbox ?? false,
+      version: Number(newImage.version),
     },
     groupId: toSqsId(newImage.correlationId),
     deduplicationId: toSqsId(`${newImage.correlationId}#v${newImage.version}`),

@@ -5,6 +5,7 @@ import { TABLE } from "../core/contract.js";
 import { describeError } from "../core/errors.js";
 import { PROVIDER_IDS, STATUSES } from "../core/event.js";
 import type { AppLogger } from "../core/logger.js";
+import type { AppMetrics } from "../core/metrics.js";
 import { sqsMessageBody } from "../core/sqs-message.js";
 import { type OutgoingChange, statusChangeOf } from "./change.js";
 import { decodeImage, formatPath, type ImageMap, type ImageProblem } from "./stream-image.js";
@@ -18,6 +19,7 @@ export interface PublisherDeps {
   /** The standard queue that receives a notice for each stream record no message can be built from. */
   readonly failuresQueueUrl: string;
   readonly logger: AppLogger;
+  readonly metrics: AppMetrics;
 }
 
 /**
@@ -143,8 +145,9 @@ function keysOf(record: DynamoDBRecord): Record<string, string> {
  *   already sent.
  */
 export function createPublisherHandler(deps: PublisherDeps): PublisherHandler {
-  const { sqs, queueUrl, failuresQueueUrl, logger } = deps;
-  return async (event) => {
+  const { sqs, queueUrl, failuresQueueUrl, logger, metrics } = deps;
+
+  async function publish(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
     for (const record of event.Records) {
       const sequenceNumber = record.dynamodb?.SequenceNumber ?? "";
       let outgoing: OutgoingChange | null;
@@ -169,6 +172,7 @@ export function createPublisherHandler(deps: PublisherDeps): PublisherHandler {
         };
         try {
           await sqs.send(new SendMessageCommand({ QueueUrl: failuresQueueUrl, MessageBody: sqsMessageBody(notice) }));
+          metrics.count("UnpublishableRecords", {});
         } catch (sendError) {
           logger.error("failure notice not sent: retried from this record", { sequenceNumber, keys, ...describeError(sendError) });
           return { batchItemFailures: [{ itemIdentifier: sequenceNumber }] };
@@ -193,10 +197,20 @@ export function createPublisherHandler(deps: PublisherDeps): PublisherHandler {
           eventId,
           ...describeError(error),
         });
+        metrics.count("PublishFailures", {});
         return { batchItemFailures: [{ itemIdentifier: sequenceNumber }] };
       }
       logger.info("status change published", { correlationId, previousStatus, status, eventId });
+      metrics.count("StatusChangesPublished", { status });
     }
     return { batchItemFailures: [] };
+  }
+
+  return async (event) => {
+    try {
+      return await publish(event);
+    } finally {
+      metrics.flush();
+    }
   };
 }

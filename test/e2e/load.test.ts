@@ -8,11 +8,14 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { NormalizedEvent, ProviderId, Status } from "../../lambdas/core/event.js";
+import { SERVICES } from "../../lambdas/core/contract.js";
+import { type NormalizedEvent, PROVIDER_IDS, type ProviderId, type Status } from "../../lambdas/core/event.js";
+import type { MetricName } from "../../lambdas/core/metrics.js";
 import { fold } from "../../lambdas/model/transition.js";
 import { type SampleOptions, type SampleRequest, sampleSessionId, sampleWebhook } from "../../local/samples.js";
 import { consumeStatusChanges, queueDepth, readVerification, useLocalPipeline, type VerificationView } from "../support/pipeline.js";
 import { receipt } from "../support/providers.js";
+import { expectValid, validateStatusChange } from "../support/schemas.js";
 
 const SECRET = "load-secret";
 const VERIFICATIONS_PER_PROVIDER = 50;
@@ -196,6 +199,19 @@ describe("load through the local pipeline", () => {
     // One status-change message per applied transition, none more; each verification's last one is its end state.
     const changes = await consumeStatusChanges(local.pipeline, (c) => c.length >= applied, { timeoutMs: 30_000 });
     expect(changes).toHaveLength(applied);
+    for (const change of changes) expectValid(validateStatusChange, change);
+    // The metrics say the same: every webhook accepted, every applied event, every change published.
+    const total = (service: string, metric: MetricName) => local.metrics.get(service)?.total(metric) ?? 0;
+    expect(PROVIDER_IDS.reduce((sum, p) => sum + total(SERVICES.ingest(p), "WebhooksAccepted"), 0)).toBe(statuses.length);
+    expect(local.metrics.get(SERVICES.consumer)?.counts.size).toBeGreaterThan(0);
+    expect(
+      PROVIDER_IDS.reduce(
+        (sum, p) =>
+          sum + (local.metrics.get(SERVICES.consumer)?.counts.get(`EventsProcessed {"provider":"${p}","outcome":"applied"}`) ?? 0),
+        0,
+      ),
+    ).toBe(applied);
+    expect(total(SERVICES.publisher, "StatusChangesPublished")).toBe(applied);
     for (const p of plans) {
       const mine = changes.filter((c) => c.correlationId === p.correlationId);
       expect(mine.at(-1)?.status).toBe(p.expected);

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../lib/kyc-function.js";
+import { sampleWebhook } from "../../local/samples.js";
 
 /** Unset provider secrets, so that npm start falls back to (and prints) its local defaults. */
 const NO_SECRETS = { VERIFF_WEBHOOK_SECRET: "", IDNGO_WEBHOOK_SECRET: "", IDBEYOND_WEBHOOK_SECRET: "", NEUROVISION_WEBHOOK_SECRET: "" };
@@ -47,6 +48,22 @@ describe("npm start", () => {
       await output;
       expect((await fetch(`${url}/health`)).status).toBe(200);
       expect(groupMembers(pgid).some((p) => p.includes("DynamoDBLocal.jar"))).toBe(true);
+
+      // The same metrics as in Lambda: an EMF line in the log for the accepted webhook.
+      const emf = waitForOutput(child, /(\{"_aws":.*"WebhooksAccepted".*\})/, 20_000);
+      const request = sampleWebhook("idbeyond", "approved", "local-idbeyond-secret", {
+        sessionId: "s-npm-start",
+        userKey: "u",
+        occurredAt: new Date(),
+      });
+      const answer = await fetch(`${url}/webhooks/idbeyond`, { method: "POST", headers: request.headers, body: request.body });
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(await emf)).toMatchObject({
+        _aws: { CloudWatchMetrics: [{ Namespace: "KycWebhooks" }] },
+        provider: "idbeyond",
+        service: "kyc-ingest-idbeyond",
+        WebhooksAccepted: 1,
+      });
 
       const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
         child.on("exit", (code, signal) => resolve({ code, signal })),

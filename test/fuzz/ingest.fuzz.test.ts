@@ -24,8 +24,9 @@ import { staticSource } from "../../lambdas/ingest/secrets.js";
 import { PROVIDERS } from "../../lambdas/providers/index.js";
 import { DEFAULT_OPTIONS } from "../../lambdas/providers/types.js";
 import { signWebhook } from "../../local/samples.js";
-import { recordingLogger, webhookEvent } from "../support/apigw.js";
+import { recordingLogger, recordingMetrics, webhookEvent } from "../support/apigw.js";
 import { hostile, shaped } from "../support/hostile.js";
+import { expectValid, validateNormalizedEvent } from "../support/schemas.js";
 
 const SECRET = "fuzz-secret-7e1f";
 const RUNS_PER_PROVIDER = 2_500;
@@ -109,6 +110,7 @@ function request(provider: ProviderId): fc.Arbitrary<Fuzzed> {
 function expectStorable(event: NormalizedEvent): void {
   const body = sqsMessageBody(event);
   expect(body).not.toMatch(/[\uFFFE\uFFFF]/);
+  expectValid(validateNormalizedEvent, JSON.parse(body));
   const parsed = parseNormalizedEvent(body);
   const item = marshall({ ...parsed, correlationId: parsed.correlationId, sk: `EVENT#${parsed.eventId}` }, { removeUndefinedValues: true });
   expect(JSON.stringify(item).length).toBeLessThan(64 * 1024);
@@ -127,6 +129,7 @@ describe.each(PROVIDER_IDS)("%s ingest handler under fuzzing", (provider) => {
         enqueued.push(event);
       },
       logger,
+      metrics: recordingMetrics(),
     });
     let unauthorized: HttpResult | undefined;
     let count = 0;

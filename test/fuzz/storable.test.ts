@@ -13,7 +13,7 @@ import { PROVIDER_IDS } from "../../lambdas/core/event.js";
 import { sqsMessageBody } from "../../lambdas/core/sqs-message.js";
 import { getVerification } from "../../lambdas/read/queries.js";
 import { signWebhook } from "../../local/samples.js";
-import { recordingLogger } from "../support/apigw.js";
+import { recordingLogger, recordingMetrics } from "../support/apigw.js";
 import { freshTable } from "../support/dynamo.js";
 import { hostile, shaped } from "../support/hostile.js";
 import { receipt } from "../support/providers.js";
@@ -48,7 +48,7 @@ const record = (body: string, n: number): SQSRecord =>
 describe.each(PROVIDER_IDS)("%s: every accepted webhook is applied by the consumer against DynamoDB Local", (provider) => {
   it("never fails a record, and the history holds the event", async () => {
     const logger = recordingLogger();
-    const handler = createConsumerHandler({ store: dynamoStore(documents, { tableName }), logger });
+    const handler = createConsumerHandler({ store: dynamoStore(documents, { tableName }), logger, metrics: recordingMetrics() });
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.oneof(shaped(provider), hostile), async (value) => {

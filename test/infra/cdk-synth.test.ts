@@ -19,11 +19,30 @@ let outdir: string;
 let run: { code: number | null; output: string };
 let resources: Resource[];
 
-/** `npx cdk synth` exactly as an operator runs it (app command from cdk.json), offline, with context. */
+/** `npx cdk synth` exactly as an operator runs it (app command from cdk.json), offline, with this context. */
+function cdkSynth(output: string, context: readonly string[]): Promise<{ code: number | null; output: string }> {
+  const args = ["cdk", "synth", "--quiet", "--no-notices", "--output", output];
+  for (const c of context) args.push("-c", c);
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", args, {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1", CDK_DISABLE_CLI_TELEMETRY: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output: text }));
+  });
+}
+
+/** A stage, an alarm e-mail and explicit keys that beat the stage's defaults (dev: 7 days, deletable table). */
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), "kyc-cdk-synth-"));
-  const args = ["cdk", "synth", "--quiet", "--no-notices", "--output", outdir];
-  const context = [
+  run = await cdkSynth(outdir, [
+    "stage=qa",
+    "alarmEmail=ops@example.com",
     "logRetentionDays=90",
     "throttleBurstLimit=200",
     "idngoAllowSha1=true",
@@ -31,21 +50,8 @@ beforeAll(async () => {
     "consumerMaxConcurrency=20",
     `statusChangeConsumerRoleArns=${PARTNER_CONSUMER}`,
     `verificationReaderRoleArns=${REPORTING_READER}`,
-  ];
-  for (const c of context) args.push("-c", c);
-  run = await new Promise((resolve, reject) => {
-    const child = spawn("npx", args, {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1", CDK_DISABLE_CLI_TELEMETRY: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, output }));
-  });
-  const templatePath = join(outdir, "KycWebhookPipeline.template.json");
+  ]);
+  const templatePath = join(outdir, "KycWebhookPipeline-qa.template.json");
   if (!existsSync(templatePath)) throw new Error(`no template written:\n${run.output}`);
   const template = JSON.parse(readFileSync(templatePath, "utf8")) as { Resources: Record<string, Resource> };
   resources = Object.values(template.Resources);
@@ -54,8 +60,22 @@ beforeAll(async () => {
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe("npx cdk synth (offline)", () => {
-  it("exits 0", () => {
+  it("exits 0, with the stage's stack only", () => {
     expect(run.code, run.output).toBe(0);
+    expect(readdirSync(outdir).filter((name) => name.endsWith(".template.json"))).toEqual(["KycWebhookPipeline-qa.template.json"]);
+  });
+
+  it("subscribes the alarm e-mail to the alarm topic, and names the alarms after the stage's stack", () => {
+    const subscriptions = resources.filter((r) => r.Type === "AWS::SNS::Subscription").map((r) => r.Properties);
+    expect(subscriptions).toEqual([{ Protocol: "email", Endpoint: "ops@example.com", TopicArn: expect.anything() as unknown }]);
+    const alarms = resources.filter((r) => r.Type === "AWS::CloudWatch::Alarm").map((r) => String(r.Properties["AlarmName"]));
+    expect(alarms.length).toBeGreaterThan(0);
+    expect(alarms.every((name) => name.startsWith("KycWebhookPipeline-qa-"))).toBe(true);
+    // DEBUG: the development stage's default; no key set it.
+    const levels = resources
+      .filter((r) => r.Type === "AWS::Lambda::Function")
+      .map((r) => (r.Properties["Environment"] as { Variables: Record<string, unknown> }).Variables["POWERTOOLS_LOG_LEVEL"]);
+    expect(new Set(levels)).toEqual(new Set(["DEBUG"]));
   });
 
   it("synthesizes the four webhook routes and the two read routes, honouring the -c context", () => {
@@ -113,8 +133,31 @@ describe("npx cdk synth (offline)", () => {
     expect(JSON.stringify(readerPolicies[0]?.Properties)).toContain('"execute-api:Invoke"');
   });
 
-  it("passes cdk-nag: the validation report has no finding", () => {
+  it("passes cdk-nag (AwsSolutions and Serverless): the validation report has no finding", () => {
     const report = JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8")) as { pluginReports: unknown[] };
     expect(report.pluginReports).toEqual([]);
   });
+});
+
+describe("npx cdk synth with a wrong context key or value", () => {
+  it.each([
+    [["stgae=dev"], /unknown context stgae: the app reads .*stage/],
+    [["stage=dev", "alarmEmial=ops@example.com"], /unknown context alarmEmial: the app reads .*alarmEmail/],
+    [["stage=Dev"], /context stage must be 1 to 21 lower-case letters, digits or hyphens.*got "Dev"/],
+    [["alarmEmail=ops"], /context alarmEmail must be one e-mail address \(ops@example.com\), got "ops"/],
+  ])(
+    "%j fails the synth with a clear message, before any template",
+    async (context, message) => {
+      const out = mkdtempSync(join(tmpdir(), "kyc-cdk-synth-bad-"));
+      try {
+        const bad = await cdkSynth(out, context);
+        expect(bad.code).not.toBe(0);
+        expect(bad.output).toMatch(message);
+        expect(readdirSync(out).filter((name) => name.endsWith(".template.json"))).toEqual([]);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });

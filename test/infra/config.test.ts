@@ -1,23 +1,29 @@
 import { App } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
 import { OPTION_SETTINGS } from "../../lambdas/providers/options.js";
-import { CONTEXT_KEYS, configFromContext } from "../../lib/config.js";
+import { CONTEXT_KEYS, configFromContext, STAGE_DEFAULTS } from "../../lib/config.js";
 
 const config = (context: Record<string, unknown>) => configFromContext(new App({ context }).node);
 
 describe("configFromContext", () => {
   it("gives the stack's defaults when no context is given", () => {
     expect(config({})).toEqual({
+      stage: undefined,
       providerOptions: { veriffLegacySignature: false, idngoAllowSha1: false, neurovisionKeyDerivation: "any" },
       logRetention: 30,
+      logLevel: "INFO",
       throttle: { rateLimit: 50, burstLimit: 100 },
       tableDeletionProtection: true,
       consumerMaxConcurrency: 5,
       statusChangeConsumerRoleArns: undefined,
       verificationReaderRoleArns: undefined,
+      alarmEmail: undefined,
+      alarmThresholds: STAGE_DEFAULTS.production.alarmThresholds,
     });
     // Blank is absent.
-    expect(config({ idngoAllowSha1: " ", logRetentionDays: "", verificationReaderRoleArns: [] })).toEqual(config({}));
+    expect(
+      config({ idngoAllowSha1: " ", logRetentionDays: "", verificationReaderRoleArns: [], stage: " ", alarmEmail: "", logLevel: "" }),
+    ).toEqual(config({}));
   });
 
   it("parses -c strings (and cdk.json values)", () => {
@@ -33,15 +39,48 @@ describe("configFromContext", () => {
         consumerMaxConcurrency: "20",
         statusChangeConsumerRoleArns: " arn:aws:iam::222222222222:role/partner/consumer, arn:aws:iam::111111111111:role/svc ,",
         verificationReaderRoleArns: ["arn:aws-us-gov:iam::111111111111:role/reporting", "arn:aws-us-gov:iam::111111111111:role/reporting"],
+        stage: "qa",
+        logLevel: "WARN",
+        alarmEmail: " ops+kyc@example.co.uk ",
       }),
     ).toEqual({
+      stage: "qa",
       providerOptions: { veriffLegacySignature: true, idngoAllowSha1: false, neurovisionKeyDerivation: "sha256-hex-prefix" },
-      logRetention: 90,
+      logRetention: 90, // explicit keys beat the stage's defaults
+      logLevel: "WARN",
       throttle: { rateLimit: 12.5, burstLimit: 40 },
       tableDeletionProtection: false,
       consumerMaxConcurrency: 20,
       statusChangeConsumerRoleArns: ["arn:aws:iam::222222222222:role/partner/consumer", "arn:aws:iam::111111111111:role/svc"],
       verificationReaderRoleArns: ["arn:aws-us-gov:iam::111111111111:role/reporting"], // a JSON list in cdk.json, deduplicated
+      alarmEmail: "ops+kyc@example.co.uk",
+      alarmThresholds: STAGE_DEFAULTS.development.alarmThresholds,
+    });
+  });
+
+  it("gives a stage its defaults: production for no stage and prod, development for any other", () => {
+    const production = {
+      logRetention: 30,
+      logLevel: "INFO",
+      tableDeletionProtection: true,
+      alarmThresholds: STAGE_DEFAULTS.production.alarmThresholds,
+    };
+    const development = {
+      logRetention: 7,
+      logLevel: "DEBUG",
+      tableDeletionProtection: false,
+      alarmThresholds: STAGE_DEFAULTS.development.alarmThresholds,
+    };
+    expect(config({})).toMatchObject({ stage: undefined, ...production });
+    expect(config({ stage: "prod" })).toMatchObject({ stage: "prod", ...production });
+    for (const stage of ["dev", "staging", "pr-42", "a", "abcdefghij0123456789z"])
+      expect(config({ stage })).toMatchObject({ stage, ...development });
+    // Explicit keys still win.
+    expect(config({ stage: "dev", logRetentionDays: "30", tableDeletionProtection: "true", logLevel: "INFO" })).toMatchObject({
+      stage: "dev",
+      logRetention: 30,
+      logLevel: "INFO",
+      tableDeletionProtection: true,
     });
   });
 
@@ -69,11 +108,27 @@ describe("configFromContext", () => {
       { verificationReaderRoleArns: "arn:aws:iam::*:role/reporting" },
       /^context verificationReaderRoleArns must be .*, got "arn:aws:iam::\*:role\/reporting"$/,
     ],
+    [{ stage: "Dev" }, /^context stage must be 1 to 21 lower-case letters, digits or hyphens, .*, got "Dev"$/],
+    [{ stage: "1dev" }, /^context stage must be .*, got "1dev"$/],
+    [{ stage: "dev-" }, /^context stage must be .*not ending with a hyphen.*, got "dev-"$/],
+    [{ stage: "dev_1" }, /^context stage must be .*, got "dev_1"$/],
+    [{ stage: "abcdefghij0123456789zz" }, /^context stage must be .*, got "abcdefghij0123456789zz"$/],
+    [{ logLevel: "verbose" }, /^context logLevel must be one of DEBUG, INFO, WARN, ERROR, got "verbose"$/],
+    [{ alarmEmail: "ops" }, /^context alarmEmail must be one e-mail address \(ops@example.com\), got "ops"$/],
+    [{ alarmEmail: "ops@example" }, /^context alarmEmail must be one e-mail address .*, got "ops@example"$/],
+    [
+      { alarmEmail: "a@example.com,b@example.com" },
+      /^context alarmEmail must be one e-mail address .*, got "a@example.com,b@example.com"$/,
+    ],
+    [{ alarmEmail: "Ops <ops@example.com>" }, /^context alarmEmail must be one e-mail address .*, got "Ops <ops@example.com>"$/],
     // A typo of a key would otherwise deploy the default silently.
     [
       { idngoAllowSHA1: "true" },
-      /^unknown context idngoAllowSHA1: the app reads veriffLegacySignature, idngoAllowSha1, .*, verificationReaderRoleArns$/,
+      /^unknown context idngoAllowSHA1: the app reads veriffLegacySignature, idngoAllowSha1, .*, verificationReaderRoleArns, alarmEmail$/,
     ],
+    [{ stgae: "dev" }, /^unknown context stgae: the app reads .*stage.*$/],
+    [{ alarmEmial: "ops@example.com", stage: "dev" }, /^unknown context alarmEmial: the app reads .*alarmEmail$/],
+    [{ loglevel: "DEBUG" }, /^unknown context loglevel: /],
   ])("rejects %o instead of silently deploying a default", (context, message) => {
     expect(() => config(context)).toThrow(message);
   });
@@ -89,13 +144,16 @@ describe("CONTEXT_KEYS", () => {
       "veriffLegacySignature",
       "idngoAllowSha1",
       "neurovisionKeyDerivation",
+      "stage",
       "logRetentionDays",
+      "logLevel",
       "throttleRateLimit",
       "throttleBurstLimit",
       "tableDeletionProtection",
       "consumerMaxConcurrency",
       "statusChangeConsumerRoleArns",
       "verificationReaderRoleArns",
+      "alarmEmail",
     ]);
     expect(CONTEXT_KEYS.slice(0, OPTION_SETTINGS.length)).toEqual(OPTION_SETTINGS.map((o) => o.name));
   });

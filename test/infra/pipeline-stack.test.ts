@@ -11,6 +11,7 @@ import {
   type StackTemplate,
   type Synthesized,
   synthWithNag,
+  XRAY_STATEMENT,
 } from "../support/cdk.js";
 
 /**
@@ -33,6 +34,13 @@ beforeAll(() => {
 });
 
 const pascal = (id: string): string => id.charAt(0).toUpperCase() + id.slice(1);
+/** Every function of the stack. */
+const functions = (): KycFunction[] => [
+  ...PROVIDER_IDS.map((p) => stack.webhooks[p].ingestFunction),
+  stack.events.consumerFunction,
+  stack.statusChanges.publisherFunction,
+  stack.readApi.readFunction,
+];
 const env = (fn: KycFunction): Record<string, unknown> =>
   (t.props(logicalIdOf(fn))["Environment"] as { Variables: Record<string, unknown> }).Variables;
 
@@ -135,8 +143,21 @@ describe("composition", () => {
         "StatusChangesDlqUrl",
         "PublisherFailuresQueueUrl",
         "ReadApiBaseUrl",
+        "AlarmTopicArn",
+        "DashboardName",
+        "DashboardUrl",
       ].sort(),
     );
+  });
+});
+
+describe("tracing", () => {
+  it("every function traces actively, and its role may write to X-Ray", () => {
+    expect(t.ofType("AWS::Lambda::Function")).toHaveLength(functions().length);
+    for (const fn of functions()) {
+      expect(t.props(logicalIdOf(fn))["TracingConfig"]).toEqual({ Mode: "Active" });
+      expect(t.roleStatements(roleIdOf(fn))[0]).toEqual(XRAY_STATEMENT);
+    }
   });
 });
 
@@ -234,16 +255,18 @@ describe("least privilege across the stack", () => {
     }
   });
 
-  it("grants no wildcard action or resource anywhere but dynamodb:ListStreams on '*' (no resource-level permissions)", () => {
+  it("grants no wildcard action or resource anywhere but X-Ray's and dynamodb:ListStreams on '*' (no resource-level permissions)", () => {
     const wildcards = t
       .allStatements()
       .filter(({ statement }) => JSON.stringify(statement.Action).includes("*") || JSON.stringify(statement.Resource).includes("*"));
-    expect(wildcards).toEqual([
-      {
-        roles: [roleIdOf(stack.statusChanges.publisherFunction)],
-        statement: { Effect: "Allow", Action: "dynamodb:ListStreams", Resource: "*" },
-      },
-    ]);
+    const publisher = roleIdOf(stack.statusChanges.publisherFunction);
+    expect(wildcards).toEqual(
+      expect.arrayContaining([
+        ...functions().map((fn) => ({ roles: [roleIdOf(fn)], statement: XRAY_STATEMENT })),
+        { roles: [publisher], statement: { Effect: "Allow", Action: "dynamodb:ListStreams", Resource: "*" } },
+      ]),
+    );
+    expect(wildcards).toHaveLength(functions().length + 1);
   });
 
   it("has no principal outside the stack: no grantee policy, no queue policy Allow, no deploy-time rule", () => {
@@ -255,30 +278,49 @@ describe("least privilege across the stack", () => {
   });
 });
 
-describe("cdk-nag AwsSolutions", () => {
+describe("cdk-nag AwsSolutions and Serverless", () => {
   it("leaves no unacknowledged error or warning", () => {
     expectNagClean(synth);
   });
 
   it("acknowledges only the expected rules, where expected, each with a reason", () => {
     const acknowledged = acknowledgements(stack);
+    const paths = (rule: string) => acknowledged.get(rule)?.paths.sort();
     expect([...acknowledged.keys()].sort()).toEqual([
       "AwsSolutions-APIG4",
       "AwsSolutions-IAM5[Resource::*]",
       "AwsSolutions-L1",
       "AwsSolutions-SMG4",
       "AwsSolutions-SQS3",
+      "Serverless-LambdaDLQ",
+      "Serverless-LambdaEventSourceMappingDestination",
+      "Serverless-LambdaLatestVersion",
+      "Serverless-SQSRedrivePolicy",
     ]);
-    // No authorization only on the webhook routes; '*' only on the publisher's role (ListStreams);
-    // no DLQ only on the queue that is itself the publisher's failure destination; the pinned
-    // runtime on each function; no rotation on each provider's secret.
-    expect(acknowledged.get("AwsSolutions-APIG4")?.paths.sort()).toEqual(PROVIDER_IDS.map((p) => `WebhookApi/POST--webhooks--${p}`).sort());
-    expect(acknowledged.get("AwsSolutions-IAM5[Resource::*]")?.paths).toEqual(["StatusChanges/PublisherRole"]);
-    expect(acknowledged.get("AwsSolutions-SQS3")?.paths).toEqual(["StatusChanges/PublisherFailures"]);
-    expect(acknowledged.get("AwsSolutions-L1")?.paths.sort()).toEqual(
-      [...PROVIDER_IDS.map((p) => `${pascal(p)}/Ingest`), "VerificationEvents/Consumer", "StatusChanges/Publisher", "ReadApi/Read"].sort(),
+    const fns = [
+      ...PROVIDER_IDS.map((p) => `${pascal(p)}/Ingest`),
+      "VerificationEvents/Consumer",
+      "StatusChanges/Publisher",
+      "ReadApi/Read",
+    ];
+    // No authorization only on the webhook routes; no rotation on each provider's secret.
+    expect(paths("AwsSolutions-APIG4")).toEqual(PROVIDER_IDS.map((p) => `WebhookApi/POST--webhooks--${p}`).sort());
+    expect(paths("AwsSolutions-SMG4")).toEqual(PROVIDER_IDS.map((p) => `${pascal(p)}/WebhookSecrets`).sort());
+    // '*' on every role for X-Ray, and once more on the publisher's for ListStreams, each with its own reason.
+    expect(paths("AwsSolutions-IAM5[Resource::*]")).toEqual([...fns.map((fn) => `${fn}Role`), "StatusChanges/PublisherRole"].sort());
+    const wildcardReasons = acknowledged.get("AwsSolutions-IAM5[Resource::*]")?.reasons ?? [];
+    expect(wildcardReasons.filter((r) => r.includes("xray:PutTraceSegments"))).toHaveLength(fns.length);
+    expect(wildcardReasons.filter((r) => r.includes("dynamodb:ListStreams"))).toHaveLength(1);
+    // The pinned runtime, and no DeadLetterConfig (nothing invokes a function asynchronously), on each function.
+    for (const rule of ["AwsSolutions-L1", "Serverless-LambdaLatestVersion", "Serverless-LambdaDLQ"])
+      expect(paths(rule)).toEqual(fns.sort());
+    // No on-failure destination only on the SQS mapping (SQS has none: the queue's redrive does it).
+    expect(paths("Serverless-LambdaEventSourceMappingDestination")).toEqual(["VerificationEvents/Consumer/FromVerificationEvents"]);
+    // No redrive only on the queues that are themselves dead-letter destinations.
+    expect(paths("AwsSolutions-SQS3")).toEqual(["StatusChanges/PublisherFailures"]);
+    expect(paths("Serverless-SQSRedrivePolicy")).toEqual(
+      ["StatusChanges/PublisherFailures", "StatusChanges/StatusChanges/Dlq", "VerificationEvents/VerificationEvents/Dlq"].sort(),
     );
-    expect(acknowledged.get("AwsSolutions-SMG4")?.paths.sort()).toEqual(PROVIDER_IDS.map((p) => `${pascal(p)}/WebhookSecrets`).sort());
     for (const { reasons } of acknowledged.values()) for (const reason of reasons) expect(reason.length).toBeGreaterThan(40);
   });
 });

@@ -3,7 +3,16 @@ import { HttpApi, HttpStage } from "aws-cdk-lib/aws-apigatewayv2";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ReadApi } from "../../lib/read-api.js";
 import { VerificationsTable } from "../../lib/verifications-table.js";
-import { expectNagClean, getAtt, logicalIdOf, roleIdOf, type StackTemplate, type Synthesized, synthWithNag } from "../support/cdk.js";
+import {
+  expectNagClean,
+  getAtt,
+  logicalIdOf,
+  roleIdOf,
+  type StackTemplate,
+  type Synthesized,
+  synthWithNag,
+  XRAY_STATEMENT,
+} from "../support/cdk.js";
 
 /** ReadApi on an HTTP API and its $default stage; its grants: test/infra/downstream-access.test.ts. */
 let synth: Synthesized;
@@ -34,9 +43,10 @@ describe("ReadApi", () => {
     t.expectHouseFunction(read.readFunction, { timeout: 10, service: "kyc-read", env: { TABLE_NAME: { Ref: table } } });
   });
 
-  it("has its own role allowed exactly: write its logs, GetItem and Query on the table, Query on bySubject", () => {
+  it("has its own role allowed exactly: trace, write its logs, GetItem and Query on the table, Query on bySubject", () => {
     const { role, logGroup, table } = ids();
     expect(t.roleStatements(role)).toEqual([
+      XRAY_STATEMENT, // active tracing: acknowledged for cdk-nag on the role (X-Ray has no resource-level permissions)
       { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: getAtt(logGroup) },
       { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:Query"], Resource: getAtt(table) },
       { Effect: "Allow", Action: "dynamodb:Query", Resource: { "Fn::Join": ["", [getAtt(table), "/index/bySubject"]] } },

@@ -2,7 +2,16 @@ import { Stack } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { StatusChanges } from "../../lib/status-changes.js";
 import { VerificationsTable } from "../../lib/verifications-table.js";
-import { expectNagClean, getAtt, logicalIdOf, roleIdOf, type StackTemplate, type Synthesized, synthWithNag } from "../support/cdk.js";
+import {
+  expectNagClean,
+  getAtt,
+  logicalIdOf,
+  roleIdOf,
+  type StackTemplate,
+  type Synthesized,
+  synthWithNag,
+  XRAY_STATEMENT,
+} from "../support/cdk.js";
 
 let synth: Synthesized;
 let t: StackTemplate;
@@ -94,9 +103,10 @@ describe("status-change publisher", () => {
     expect(JSON.parse(filter?.Pattern ?? "null")).toEqual({ dynamodb: { Keys: { sk: { S: ["STATE"] } } } });
   });
 
-  it("has its own role allowed exactly: write its logs, send status changes, read the stream, report failures", () => {
+  it("has its own role allowed exactly: trace, write its logs, send status changes, read the stream, report failures", () => {
     const { role, logGroup, table, queue, failures } = ids();
     expect(t.roleStatements(role)).toEqual([
+      XRAY_STATEMENT, // active tracing: acknowledged for cdk-nag on the role (X-Ray has no resource-level permissions)
       { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: getAtt(logGroup) },
       { Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(queue) },
       {

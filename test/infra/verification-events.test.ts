@@ -2,7 +2,16 @@ import { Stack } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { VerificationEvents } from "../../lib/verification-events.js";
 import { VerificationsTable } from "../../lib/verifications-table.js";
-import { expectNagClean, getAtt, logicalIdOf, roleIdOf, type StackTemplate, type Synthesized, synthWithNag } from "../support/cdk.js";
+import {
+  expectNagClean,
+  getAtt,
+  logicalIdOf,
+  roleIdOf,
+  type StackTemplate,
+  type Synthesized,
+  synthWithNag,
+  XRAY_STATEMENT,
+} from "../support/cdk.js";
 
 let synth: Synthesized;
 let t: StackTemplate;
@@ -72,9 +81,10 @@ describe("consumer function", () => {
     expect(t.props(queue)["RedrivePolicy"]).toMatchObject({ maxReceiveCount: 5 });
   });
 
-  it("has its own role allowed exactly: write its logs, item actions on the table, consume the queue", () => {
+  it("has its own role allowed exactly: trace, write its logs, item actions on the table, consume the queue", () => {
     const { role, logGroup, table, queue } = ids();
     expect(t.roleStatements(role)).toEqual([
+      XRAY_STATEMENT, // active tracing: acknowledged for cdk-nag on the role (X-Ray has no resource-level permissions)
       { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: getAtt(logGroup) },
       {
         Effect: "Allow",

@@ -5,7 +5,16 @@ import { QUEUES } from "../../lambdas/core/contract.js";
 import { PROVIDER_IDS, type ProviderId } from "../../lambdas/core/event.js";
 import { FifoQueueWithDlq } from "../../lib/fifo-queue-with-dlq.js";
 import { WebhookIngest } from "../../lib/webhook-ingest.js";
-import { expectNagClean, getAtt, logicalIdOf, roleIdOf, type StackTemplate, type Synthesized, synthWithNag } from "../support/cdk.js";
+import {
+  expectNagClean,
+  getAtt,
+  logicalIdOf,
+  roleIdOf,
+  type StackTemplate,
+  type Synthesized,
+  synthWithNag,
+  XRAY_STATEMENT,
+} from "../support/cdk.js";
 
 /**
  * One WebhookIngest per provider on one HTTP API and events queue. Options: one non-default flag,
@@ -63,10 +72,11 @@ describe.each(PROVIDER_IDS)("WebhookIngest of %s", (provider) => {
     });
   });
 
-  it("has its own role allowed exactly: write its logs, read its secret, send to the queue", () => {
+  it("has its own role allowed exactly: trace, write its logs, read its secret, send to the queue", () => {
     const { role, logGroup, secret, queue } = ids();
     const statements = t.roleStatements(role);
     expect(statements).toEqual([
+      XRAY_STATEMENT, // active tracing: acknowledged for cdk-nag on the role (X-Ray has no resource-level permissions)
       { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: getAtt(logGroup) },
       { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: { Ref: secret } },
       { Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(queue) },

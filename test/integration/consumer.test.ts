@@ -10,7 +10,7 @@ import { toSqsId } from "../../lambdas/core/sqs-message.js";
 import { getVerification } from "../../lambdas/read/queries.js";
 import { startPoller } from "../../local/poller.js";
 import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
-import { recordingLogger } from "../support/apigw.js";
+import { recordingLogger, recordingMetrics } from "../support/apigw.js";
 import { dynamoEndpoint, freshTable } from "../support/dynamo.js";
 import { providerEvent } from "../support/scenarios.js";
 
@@ -93,7 +93,12 @@ async function setup(failures: (eventId: string) => boolean, maxReceiveCount: nu
   });
   const attrs = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
   const logger = recordingLogger();
-  const handler = createConsumerHandler({ store: dynamoStore(faultyDocuments(endpoint, failures), { tableName }), logger });
+  const metrics = recordingMetrics();
+  const handler = createConsumerHandler({
+    store: dynamoStore(faultyDocuments(endpoint, failures), { tableName }),
+    logger,
+    metrics,
+  });
   const poller = startPoller({
     sqs: sqs.client,
     queueUrl,
@@ -104,7 +109,14 @@ async function setup(failures: (eventId: string) => boolean, maxReceiveCount: nu
     waitTimeSeconds: 0,
   });
   const documents = DynamoDBDocumentClient.from(client);
-  return { queueUrl, dlqUrl, poller, logger, status: async (id: string) => (await getVerification(documents, tableName, id))?.status };
+  return {
+    queueUrl,
+    dlqUrl,
+    poller,
+    logger,
+    metrics,
+    status: async (id: string) => (await getVerification(documents, tableName, id))?.status,
+  };
 }
 
 describe("consumer behind the local event source mapping", () => {
@@ -115,7 +127,7 @@ describe("consumer behind the local event source mapping", () => {
     const poison = providerEvent("idngo", "in_review", 2, { sessionId: a });
     const b1 = providerEvent("idngo", "submitted", 1, { sessionId: b });
     const b2 = providerEvent("idngo", "approved", 2, { sessionId: b });
-    const { queueUrl, dlqUrl, poller, logger, status } = await setup((id) => id === poison.eventId, 3);
+    const { queueUrl, dlqUrl, poller, logger, metrics, status } = await setup((id) => id === poison.eventId, 3);
     for (const e of [a1, poison, b1, b2]) await send(queueUrl, e);
 
     await waitFor(() => queueEmpty(queueUrl), 20_000);
@@ -127,6 +139,9 @@ describe("consumer behind the local event source mapping", () => {
     expect(dead.map((e) => e.eventId)).toEqual([poison.eventId]);
     // Retried until the receive limit, each failure logged without personal data.
     expect(logger.lines.filter((l) => l.includes("event failed")).length).toBe(3);
+    // Counted: three applied events, three failures of the poison record.
+    expect(metrics.total("EventsFailed")).toBe(3);
+    expect(metrics.counts.get('EventsProcessed {"provider":"idngo","outcome":"applied"}')).toBe(3);
   });
 
   it("a message that is not a version-1 event is never dropped: it ends in the DLQ, other groups carry on", async () => {

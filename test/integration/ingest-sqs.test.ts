@@ -10,7 +10,7 @@ import { PROVIDERS } from "../../lambdas/providers/index.js";
 import { DEFAULT_OPTIONS } from "../../lambdas/providers/types.js";
 import { signWebhook } from "../../local/samples.js";
 import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
-import { recordingLogger, webhookEvent } from "../support/apigw.js";
+import { recordingLogger, recordingMetrics, webhookEvent } from "../support/apigw.js";
 import { encryptNeurovision } from "../support/neurovision-crypto.js";
 import { fixture } from "../support/providers.js";
 
@@ -117,6 +117,7 @@ function handlerFor(provider: ProviderId, client: SQSClient = sqs.client) {
     secrets: staticSource([SECRET]),
     enqueue: sqsEnqueuer(client, queueUrl),
     logger,
+    metrics: recordingMetrics(),
   });
   return { handler, logger };
 }

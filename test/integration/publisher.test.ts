@@ -10,7 +10,7 @@ import type { StatusChange } from "../../lambdas/publisher/change.js";
 import { createPublisherHandler, type UndeliverableNotice } from "../../lambdas/publisher/publisher.js";
 import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
 import { type StreamOnFailureRecord, type StreamPollerOptions, startStreamPoller } from "../../local/stream-poller.js";
-import { recordingLogger } from "../support/apigw.js";
+import { recordingLogger, recordingMetrics } from "../support/apigw.js";
 import { dynamoEndpoint, freshTable } from "../support/dynamo.js";
 import { providerEvent } from "../support/scenarios.js";
 
@@ -64,15 +64,16 @@ async function setup() {
     extra: Partial<StreamPollerOptions> & { alwaysFailGroup?: { groupId: string; attempts: number[] } } = {},
   ) => {
     const logger = recordingLogger();
+    const metrics = recordingMetrics();
     const poller = await startStreamPoller({
       dynamo: client,
       endpoint: dynamoEndpoint(),
       tableName,
-      handler: createPublisherHandler({ sqs: publisherSqs(fault, extra.alwaysFailGroup), queueUrl, failuresQueueUrl, logger }),
+      handler: createPublisherHandler({ sqs: publisherSqs(fault, extra.alwaysFailGroup), queueUrl, failuresQueueUrl, logger, metrics }),
       onFailure: { sqs: sqs.client, queueUrl: failuresQueueUrl },
       ...extra,
     });
-    return { poller, logger };
+    return { poller, logger, metrics };
   };
   return { client, tableName, store, queueUrl, failuresQueueUrl, start };
 }
@@ -190,7 +191,7 @@ describe("the publisher never stalls", () => {
 
   it("a state item no status change can be built from is reported to the failure queue once, by its ids only, and the shard flows on", async () => {
     const { client, tableName, store, queueUrl, failuresQueueUrl, start } = await setup();
-    const { poller, logger } = await start("none");
+    const { poller, logger, metrics } = await start("none");
     const correlationId = `idngo:broken-${randomUUID().slice(0, 8)}`;
     // Written by hand: no provider, a status outside the vocabulary; values that must never be echoed.
     await client.send(
@@ -230,6 +231,10 @@ describe("the publisher never stalls", () => {
       errorMessage: notices[0]?.reason,
     });
     expect(`${logger.lines.join("\n")}${JSON.stringify(notices)}`).not.toContain("SECRET");
+    // Counted: one unpublishable record, and each published change by its new status.
+    expect(metrics.total("UnpublishableRecords")).toBe(1);
+    expect(metrics.total("StatusChangesPublished")).toBe(expected.length);
+    expect(metrics.counts.get(`StatusChangesPublished ${JSON.stringify({ status: expected.at(-1)?.[1] })}`)).toBeGreaterThanOrEqual(1);
   });
 
   it("a record that always fails is retried with backoff, then given up after the max record age as Lambda does, and the shard flows on", async () => {
@@ -330,6 +335,7 @@ describe("publisher handler: failures queue unreachable", () => {
       queueUrl,
       failuresQueueUrl: `${sqs.endpoint}/000000000000/no-such-queue`,
       logger,
+      metrics: recordingMetrics(),
     });
     const good = {
       correlationId: { S: "idngo:good" },

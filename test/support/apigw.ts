@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { AppMetrics, MetricDimensions, MetricName } from "../../lambdas/core/metrics.js";
 
 /** An API Gateway HTTP API (payload v2) event for `POST /webhooks/{provider}`, as API Gateway builds it. */
 export function webhookEvent(
@@ -46,4 +47,30 @@ export function recordingLogger(): {
       lines.push(JSON.stringify({ level, message, ...Object.assign({}, ...attributes) }));
     };
   return { lines, info: record("info"), warn: record("warn"), error: record("error") };
+}
+
+/** Records what a function counts, as the sum per metric and dimension set (and how often it flushed). */
+export function recordingMetrics(): AppMetrics & {
+  readonly counts: Map<string, number>;
+  flushes: number;
+  total(metric: MetricName): number;
+} {
+  const counts = new Map<string, number>();
+  const recorder = {
+    counts,
+    flushes: 0,
+    count<M extends MetricName>(metric: M, dimensions: MetricDimensions[M], value = 1) {
+      const key = `${metric} ${JSON.stringify(dimensions)}`;
+      counts.set(key, (counts.get(key) ?? 0) + value);
+    },
+    flush() {
+      recorder.flushes += 1;
+    },
+    total(metric: MetricName) {
+      let sum = 0;
+      for (const [key, value] of counts) if (key.startsWith(`${metric} `)) sum += value;
+      return sum;
+    },
+  };
+  return recorder;
 }

@@ -1,6 +1,6 @@
 /**
- * Assertions for the infrastructure tests (test/infra): a synth with cdk-nag attached as bin/app.ts
- * attaches it, logical-id lookup, IAM statement lookups, and the checks several constructs share
+ * Assertions for the infrastructure tests (test/infra): a synth with cdk-nag's packs attached as bin/app.ts
+ * attaches them, logical-id lookup, IAM statement lookups, and the checks several constructs share
  * (a house KycFunction, a FIFO queue with its DLQ, a TLS-only queue, a clean cdk-nag report).
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,7 +10,7 @@ import { App, CfnElement, type Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT, VALIDATION_REPORT_FILE } from "aws-cdk-lib/cx-api";
-import { AwsSolutionsChecks } from "cdk-nag";
+import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { expect } from "vitest";
 import type { KycFunction } from "../../lib/kyc-function.js";
@@ -33,6 +33,13 @@ export interface Statement {
 export const SKIP_BUNDLING = { "aws:cdk:bundling-stacks": [] };
 
 export const getAtt = (id: string, attribute = "Arn") => ({ "Fn::GetAtt": [id, attribute] });
+
+/** What active tracing (Tracing.ACTIVE) adds to every function's role, first: X-Ray takes no resource. */
+export const XRAY_STATEMENT: Statement = {
+  Effect: "Allow",
+  Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+  Resource: "*",
+};
 
 /** The logical ID of a construct's CloudFormation resource (following `Default`/`Resource` children down to it). */
 export function logicalIdOf(construct: IConstruct): string {
@@ -157,9 +164,13 @@ export class StackTemplate {
 
   /**
    * The house defaults every KycFunction must have (nodejs22.x, arm64, bundled index.handler, 256 MB,
-   * its own role and log group, retained, with 30 days' retention) and exactly the environment given.
+   * active X-Ray tracing, its own role and log group, retained, with 30 days' retention unless said
+   * otherwise) and exactly the environment given (log level INFO unless said otherwise).
    */
-  expectHouseFunction(fn: KycFunction, expected: { timeout: number; service: string; env: Record<string, unknown> }): void {
+  expectHouseFunction(
+    fn: KycFunction,
+    expected: { timeout: number; service: string; env: Record<string, unknown>; logLevel?: string; retentionDays?: number },
+  ): void {
     const id = logicalIdOf(fn);
     const logGroup = logicalIdOf(fn.logGroup);
     expect(this.props(id)).toMatchObject({
@@ -170,16 +181,27 @@ export class StackTemplate {
       Timeout: expected.timeout,
       Role: getAtt(roleIdOf(fn)),
       LoggingConfig: { LogGroup: { Ref: logGroup } },
+      TracingConfig: { Mode: "Active" },
     });
-    expect(this.resources[logGroup]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: "Retain" });
+    expect(this.resources[logGroup]).toMatchObject({
+      Properties: { RetentionInDays: expected.retentionDays ?? 30 },
+      DeletionPolicy: "Retain",
+    });
     expect(this.props(id)["Environment"]).toEqual({
       Variables: {
         NODE_OPTIONS: "--enable-source-maps",
         POWERTOOLS_SERVICE_NAME: expected.service,
-        POWERTOOLS_LOG_LEVEL: "INFO",
+        POWERTOOLS_LOG_LEVEL: expected.logLevel ?? "INFO",
         ...expected.env,
       },
     });
+  }
+
+  /** Every CloudWatch alarm's properties, by its AlarmName. */
+  alarmsByName(): Record<string, Record<string, unknown>> {
+    return Object.fromEntries(
+      this.ofType("AWS::CloudWatch::Alarm").map(([, alarm]) => [String(alarm.Properties["AlarmName"]), alarm.Properties]),
+    );
   }
 
   /** The queue's policy denies every request without TLS. */
@@ -229,7 +251,7 @@ export class StackTemplate {
 
 export interface Synthesized {
   readonly app: App;
-  /** cdk-nag's findings on the whole app (`severity rule: paths`), after acknowledgements. */
+  /** cdk-nag's findings on the whole app, both packs (`severity rule: paths`), after acknowledgements. */
   readonly nagFindings: readonly string[];
   /** What synth reports (every validation plugin, after acknowledgements). */
   readonly reportedFindings: readonly unknown[];
@@ -237,8 +259,8 @@ export interface Synthesized {
 }
 
 /**
- * Synthesizes the stacks `build` creates in a new app, with the cdk-nag AwsSolutions plugin attached
- * as bin/app.ts attaches it. Findings are returned rather than thrown (bin/app.ts fails the synth),
+ * Synthesizes the stacks `build` creates in a new app, with cdk-nag's AwsSolutions and Serverless packs
+ * attached as bin/app.ts attaches them. Findings are returned rather than thrown (bin/app.ts fails the synth),
  * so that a missing acknowledgement fails the test that checks them, with the finding, not the whole
  * file. Bundling is skipped unless the context says otherwise.
  */
@@ -247,14 +269,16 @@ export function synthWithNag(build: (app: App) => void, context: Record<string, 
   try {
     const app = new App({ outdir, context: { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, ...SKIP_BUNDLING, ...context } });
     build(app);
-    const nag = new AwsSolutionsChecks(app);
-    Validations.of(app).addPlugins(nag);
+    const packs = [new AwsSolutionsChecks(app), new ServerlessChecks(app)];
+    Validations.of(app).addPlugins(...packs);
     const assembly = app.synth();
     const templates = new Map(assembly.stacks.map((s) => [s.id, new StackTemplate(s.template as Record<string, unknown>)]));
     const report = JSON.parse(readFileSync(join(assembly.directory, VALIDATION_REPORT_FILE), "utf8")) as { pluginReports: unknown[] };
-    const nagFindings = nag
-      .validateScope(app)
-      .violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(", ")}`);
+    const nagFindings = packs.flatMap((pack) =>
+      pack
+        .validateScope(app)
+        .violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(", ")}`),
+    );
     return {
       app,
       nagFindings,

@@ -9,12 +9,14 @@ import type { ProviderId, Status } from "../../lambdas/core/event.js";
 import type { StatusChange } from "../../lambdas/publisher/change.js";
 import { type LocalPipeline, type PipelineOptions, startPipeline } from "../../local/pipeline.js";
 import { LOCAL_AWS } from "../../local/sqs.js";
-import { recordingLogger } from "./apigw.js";
+import { recordingLogger, recordingMetrics } from "./apigw.js";
 
 export interface TestPipeline {
   /** The running pipeline (available once the file's `beforeAll` hooks ran). */
   readonly pipeline: LocalPipeline;
   readonly logger: ReturnType<typeof recordingLogger>;
+  /** What each function counted, by service name. */
+  readonly metrics: Map<string, ReturnType<typeof recordingMetrics>>;
 }
 
 export function useLocalPipeline(
@@ -22,16 +24,32 @@ export function useLocalPipeline(
   overrides: Partial<Omit<PipelineOptions, "env" | "logger">> = {},
 ): TestPipeline {
   const logger = recordingLogger();
+  const metrics = new Map<string, ReturnType<typeof recordingMetrics>>();
+  const metricsFor = (service: string) => {
+    const recorder = metrics.get(service) ?? recordingMetrics();
+    metrics.set(service, recorder);
+    return recorder;
+  };
   let running: LocalPipeline | undefined;
   const env = Object.fromEntries(Object.entries(secrets).map(([provider, secret]) => [secretEnvOf(provider as ProviderId), secret]));
   beforeAll(async () => {
-    running = await startPipeline({ port: 0, sqsPort: 0, env, logger, visibilityTimeoutSeconds: 2, pollWaitSeconds: 0, ...overrides });
+    running = await startPipeline({
+      port: 0,
+      sqsPort: 0,
+      env,
+      logger,
+      metricsFor,
+      visibilityTimeoutSeconds: 2,
+      pollWaitSeconds: 0,
+      ...overrides,
+    });
   }, 60_000);
   afterAll(async () => {
     await running?.stop();
   });
   return {
     logger,
+    metrics,
     get pipeline(): LocalPipeline {
       if (running === undefined) throw new Error("the local pipeline is not running (used outside a test?)");
       return running;

@@ -5,6 +5,7 @@ import { buildIngestDeps } from "../../lambdas/ingest/deps.js";
 import { parseSecretCsv, parseSecretList, SecretFormatError } from "../../lambdas/ingest/secrets.js";
 import { optionEnvFor, optionsFromEnv } from "../../lambdas/providers/options.js";
 import { DEFAULT_OPTIONS } from "../../lambdas/providers/types.js";
+import { recordingMetrics } from "../support/apigw.js";
 
 describe("Lambda configuration from the environment", () => {
   it("defaults every provider switch to the safe choice", () => {
@@ -47,11 +48,16 @@ describe("Lambda configuration from the environment", () => {
   it("builds the ingest dependencies the same way for Lambda and local mode: local secrets from {PROVIDER}_WEBHOOK_SECRET", async () => {
     const base = { PROVIDER_ID: "veriff", EVENTS_QUEUE_URL: "http://127.0.0.1:1/q.fifo" };
     const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-    const deps = buildIngestDeps({ ...base, VERIFF_WEBHOOK_SECRET: " new, old " }, { sqs: {} as never, logger });
+    const deps = buildIngestDeps(
+      { ...base, VERIFF_WEBHOOK_SECRET: " new, old " },
+      { sqs: {} as never, logger, metrics: recordingMetrics() },
+    );
     expect(deps.provider.id).toBe("veriff");
     expect(await deps.secrets()).toEqual(["new", "old"]);
-    expect(await buildIngestDeps(base, { sqs: {} as never, logger }).secrets()).toEqual([]);
-    expect(() => buildIngestDeps({ PROVIDER_ID: "veriff" }, { sqs: {} as never, logger })).toThrow("EVENTS_QUEUE_URL is not set");
+    expect(await buildIngestDeps(base, { sqs: {} as never, logger, metrics: recordingMetrics() }).secrets()).toEqual([]);
+    expect(() => buildIngestDeps({ PROVIDER_ID: "veriff" }, { sqs: {} as never, logger, metrics: recordingMetrics() })).toThrow(
+      "EVENTS_QUEUE_URL is not set",
+    );
   });
 
   it("requires a known PROVIDER_ID and the variables the entry points need", () => {

@@ -6,7 +6,7 @@ import { createIngestHandler, type IngestDeps, MAX_BODY_BYTES } from "../../lamb
 import { staticSource } from "../../lambdas/ingest/secrets.js";
 import { PROVIDERS } from "../../lambdas/providers/index.js";
 import { DEFAULT_OPTIONS, type Provider } from "../../lambdas/providers/types.js";
-import { recordingLogger, webhookEvent } from "../support/apigw.js";
+import { recordingLogger, recordingMetrics, webhookEvent } from "../support/apigw.js";
 import { encryptNeurovision } from "../support/neurovision-crypto.js";
 
 const SECRET = "idbeyond-secret-0123456789";
@@ -28,6 +28,7 @@ const sign = (body: string | Buffer, secret = SECRET) => createHmac("sha256", se
 function setup(overrides: Partial<IngestDeps> = {}) {
   const enqueued: NormalizedEvent[] = [];
   const logger = recordingLogger();
+  const metrics = recordingMetrics();
   let secretReads = 0;
   const handler = createIngestHandler({
     provider: PROVIDERS.idbeyond,
@@ -40,10 +41,11 @@ function setup(overrides: Partial<IngestDeps> = {}) {
       enqueued.push(event);
     },
     logger,
+    metrics,
     now: () => NOW,
     ...overrides,
   });
-  return { handler, enqueued, logger, secretReads: () => secretReads };
+  return { handler, enqueued, logger, metrics, secretReads: () => secretReads };
 }
 
 describe("ingest handler", () => {
@@ -109,6 +111,30 @@ describe("ingest handler", () => {
     expect(logger.lines.join("\n")).toContain("no-secret-configured");
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     expect(answers[0]?.statusCode).toBe(401);
+  });
+
+  it("counts every outcome as a metric, per provider and cause, and flushes once per invocation", async () => {
+    const { handler, metrics } = setup();
+    const unmapped = JSON.stringify({ event: "verification.completed" });
+    await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
+    await handler(webhookEvent("idbeyond", unmapped, { "x-verification-signature": sign(unmapped) }));
+    await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed, "wrong") }));
+    await handler(webhookEvent("idbeyond", "not json", { "x-verification-signature": sign("not json") }));
+    expect(Object.fromEntries(metrics.counts)).toEqual({
+      'WebhooksAccepted {"provider":"idbeyond"}': 2,
+      'WebhooksUnmapped {"provider":"idbeyond"}': 1,
+      'WebhooksRejected {"provider":"idbeyond","cause":"signature-mismatch"}': 1,
+      'AuthenticationFailures {"provider":"idbeyond"}': 1,
+      'WebhooksRejected {"provider":"idbeyond","cause":"not-json"}': 1,
+    });
+    expect(metrics.flushes).toBe(4);
+    const failing = setup({
+      enqueue: async () => {
+        throw new Error("down");
+      },
+    });
+    await failing.handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
+    expect(Object.fromEntries(failing.metrics.counts)).toEqual({ 'EnqueueFailures {"provider":"idbeyond"}': 1 });
   });
 
   it("answers 400 only for an authenticated body that is not JSON at all, without echoing it", async () => {

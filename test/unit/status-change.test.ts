@@ -35,6 +35,7 @@ describe("statusChangeOf", () => {
         changedAt: "2026-11-22T10:00:05.000Z",
         decision: { answer: "GREEN", rejectType: null, labels: [] },
         sandbox: false,
+        version: 2,
       },
       groupId: "idngo:5cb744200a975a67ed1798a4",
       deduplicationId: "idngo:5cb744200a975a67ed1798a4#v2",

@@ -1,0 +1,112 @@
+/**
+ * The AWS side of `kyc`: which stack, what its outputs say (CloudFormation DescribeStacks), and
+ * SigV4 signing of read API requests (`execute-api`). Nothing else differs between local and
+ * AWS runs: the commands use the same SQS, DynamoDB and HTTP calls against what target.ts
+ * resolves here.
+ */
+
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { type CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { SignatureV4 } from "@smithy/signature-v4";
+import type { ProviderId } from "../../lambdas/core/event.js";
+import { type AwsCredentials, CliError, usageError } from "./io.js";
+
+/** The stack `bin/app.ts` deploys: `KycWebhookPipeline`, or `KycWebhookPipeline-<stage>` with `-c stage=<stage>`. */
+export const STACK_NAME = "KycWebhookPipeline";
+
+/** A stage name, as lib/config.ts accepts it (STAGE_NAME there; not imported: it would load the CDK). */
+const STAGE_NAME = /^[a-z](?:[a-z0-9-]{0,19}[a-z0-9])?$/;
+
+export const stackNameOf = (stage: string | undefined): string => (stage === undefined ? STACK_NAME : `${STACK_NAME}-${stage}`);
+
+/** The stack outputs `kyc` reads (README "Stack outputs"; test/cli checks that lib/ still declares them). */
+export const OUTPUTS = {
+  eventsQueueUrl: "EventsQueueUrl",
+  eventsDlqUrl: "EventsDlqUrl",
+  statusChangesQueueUrl: "StatusChangesQueueUrl",
+  statusChangesDlqUrl: "StatusChangesDlqUrl",
+  publisherFailuresQueueUrl: "PublisherFailuresQueueUrl",
+  tableName: "VerificationsTableName",
+  readApiBaseUrl: "ReadApiBaseUrl",
+  webhookUrl: (provider: ProviderId): string => `${provider.charAt(0).toUpperCase()}${provider.slice(1)}WebhookUrl`,
+} as const;
+
+export type StackOutputs = ReadonlyMap<string, string>;
+
+/** The outputs of `stackName` (DescribeStacks), by output key. */
+export async function describeStackOutputs(cloudFormation: CloudFormationClient, stackName: string): Promise<StackOutputs> {
+  const answer = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName })).catch(async (error: unknown) => {
+    if (error instanceof Error && error.name === "ValidationError" && /does not exist/.test(error.message)) {
+      const region = await cloudFormation.config.region().catch(() => "?");
+      throw new CliError(`stack ${stackName} does not exist in ${region} (deploy it, or pass --stack, --stage or --region)`);
+    }
+    throw error;
+  });
+  const stack = answer.Stacks?.[0];
+  if (stack === undefined) throw new CliError(`stack ${stackName} was not found`);
+  const outputs = new Map<string, string>();
+  for (const output of stack.Outputs ?? []) {
+    if (output.OutputKey !== undefined && output.OutputValue !== undefined) outputs.set(output.OutputKey, output.OutputValue);
+  }
+  return outputs;
+}
+
+/** One output, or an error that says which one is missing. */
+export function outputOf(outputs: StackOutputs, stackName: string, key: string): string {
+  const value = outputs.get(key);
+  if (value === undefined) throw new CliError(`stack ${stackName} has no output ${key} (deployed from an older version of this project?)`);
+  return value;
+}
+
+/** The stack a command names with `--stack` / `--stage`, or undefined for the local pipeline. */
+export function stackNameFrom(stack: string | undefined, stage: string | undefined): string | undefined {
+  if (stack !== undefined && stage !== undefined) throw usageError("--stack and --stage name the same thing: pass one of them");
+  if (stage !== undefined && !STAGE_NAME.test(stage)) {
+    throw usageError(
+      `--stage must be 1 to 21 lower-case letters, digits or hyphens, starting with a letter (e.g. dev, pr-42), got "${stage}"`,
+    );
+  }
+  if (stack !== undefined) return stack;
+  return stage === undefined ? undefined : stackNameOf(stage);
+}
+
+/** The region of an `execute-api` URL (`https://{id}.execute-api.{region}.amazonaws.com/…`), if it is one. */
+export function regionOfApiUrl(url: URL): string | undefined {
+  return /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/.exec(url.hostname)?.[1];
+}
+
+/** A signer for the read API: SigV4, service `execute-api`, the default credential chain unless `credentials` is given. */
+export function executeApiSigner(region: string, credentials?: AwsCredentials): SignatureV4 {
+  // applyChecksum off: no x-amz-content-sha256 header (S3's), the payload hash is still part of the signature.
+  return new SignatureV4({
+    service: "execute-api",
+    region,
+    credentials: credentials ?? fromNodeProviderChain(),
+    sha256: Sha256,
+    applyChecksum: false,
+  });
+}
+
+/** RFC 3986 encoding (what SigV4 canonicalizes to), so the bytes on the wire need no re-encoding to be checked. */
+export function rfc3986(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** A GET of `url`, SigV4-signed by `signer` (headers `host`, `x-amz-date`, and `x-amz-security-token` with temporary credentials). */
+export async function signedGet(signer: SignatureV4, url: URL, signal?: AbortSignal): Promise<Response> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = value;
+  const signed = await signer.sign({
+    method: "GET",
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port === "" ? {} : { port: Number(url.port) }),
+    path: url.pathname,
+    query,
+    headers: { host: url.host },
+  });
+  // fetch sets Host from the URL itself (the same value that was signed).
+  const headers = Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== "host"));
+  return fetch(url, { headers, ...(signal === undefined ? {} : { signal }) });
+}

@@ -1,0 +1,110 @@
+/** `kyc` help and mistakes, in-process and without a pipeline; the pure helpers behind the commands. */
+import { describe, expect, it } from "vitest";
+import { previousStatusOf } from "../../local/cli/commands/replay.js";
+import { describeFailure } from "../../local/cli/io.js";
+import { COMMANDS } from "../../local/cli/main.js";
+import { startArguments } from "../../local/cli/start-help.js";
+import { kyc } from "../support/cli.js";
+
+describe("help", () => {
+  it("every command has --help (and kyc help <command>), exit 0", async () => {
+    for (const command of COMMANDS) {
+      const run = await kyc([command.name, "--help"]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`^Usage: kyc ${command.name}`));
+      expect(run.stdout).toContain("-h, --help");
+      expect((await kyc(["help", command.name])).stdout).toBe(run.stdout);
+    }
+  });
+
+  it("tail --help says that reading deletes by default", async () => {
+    expect((await kyc(["tail", "--help"])).stdout).toContain("Reading DELETES each message once it is printed");
+  });
+
+  it("kyc alone prints the overview and exits 2", async () => {
+    const run = await kyc([]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain("Usage: kyc <command> [options]");
+  });
+});
+
+describe("mistakes: one line on stderr, exit 2", () => {
+  const cases: [string[], string][] = [
+    [
+      ["frobnicate"],
+      'kyc: unknown command "frobnicate"; commands: send, sign, tail, dlq, replay-publisher-failures, status, list (see kyc --help)',
+    ],
+    [["send"], "kyc send: which provider? veriff | idngo | idbeyond | neurovision (see kyc send --help)"],
+    [["send", "acme", "approved"], 'kyc send: unknown provider "acme"; one of veriff | idngo | idbeyond | neurovision'],
+    [["send", "veriff", "approved", "--at", "yesterday"], 'kyc send: --at "yesterday" is not a date'],
+    [["send", "veriff", "approved", "--port"], "kyc send: --port needs a value <n> (see kyc send --help)"],
+    [["tail", "--json=yes"], "kyc tail: --json takes no value (see kyc tail --help)"],
+    [["tail", "--port", "abc"], 'kyc: --port must be a whole number from 1 to 65535, got "abc"'],
+    [["tail", "--max", "0"], 'kyc: --max must be a whole number from 1 to 9007199254740991, got "0"'],
+    [["tail", "--forward-to", "localhost:8080"], 'kyc tail: --forward-to needs an http(s) URL, got "localhost:8080"'],
+    [["tail", "--region", "eu-west-1"], "kyc: --region is for a deployed stack: pass --stack or --stage with it"],
+    [["status", "x", "--stack", "A", "--stage", "dev"], "kyc: --stack and --stage name the same thing: pass one of them"],
+    [["status"], "kyc status: which verification? kyc status <correlationId>, e.g. veriff:<session id>"],
+    [["list"], "kyc list: --subject <key> is required"],
+    [
+      ["sign", "veriff", "--file", "package.json", "--digest-alg", "md5"],
+      'kyc: --digest-alg must be one of sha256, sha512, sha1, got "md5"',
+    ],
+  ];
+  it.each(cases)("kyc %j", async (args, message) => {
+    const run = await kyc(args, { PORT: "1" });
+    expect(run).toMatchObject({ code: 2, stdout: "", stderr: `${message}\n` });
+  });
+
+  it("a bad environment variable names itself", async () => {
+    expect(await kyc(["status", "x"], { PORT: "70000" })).toMatchObject({
+      code: 2,
+      stderr: 'kyc: PORT must be a whole number from 0 to 65535, got "70000"\n',
+    });
+  });
+});
+
+describe("helpers", () => {
+  it("describeFailure: a refused connection anywhere in the cause chain says to start the pipeline", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:3001"), {
+      code: "ECONNREFUSED",
+      address: "127.0.0.1",
+      port: 3001,
+    });
+    expect(describeFailure(new TypeError("fetch failed", { cause: refused }))).toEqual({
+      message: "nothing answers on 127.0.0.1:3001: start the local pipeline first with `npm start` (or pass --port / --sqs-port)",
+      exitCode: 1,
+    });
+    expect(describeFailure(new Error("line one\n  line two"))).toEqual({ message: "Error: line one line two", exitCode: 1 });
+  });
+
+  it("previousStatusOf: the status before the current run of the same status, in processing order", () => {
+    const h = (status: "created" | "submitted" | "approved" | null, outcome: string, processedAt: string) => ({
+      status,
+      outcome,
+      processedAt,
+    });
+    expect(previousStatusOf([], "approved")).toBeNull();
+    expect(
+      previousStatusOf(
+        [
+          h("approved", "applied", "3"),
+          h("created", "applied", "1"),
+          h("submitted", "stale", "4"),
+          h(null, "recorded", "5"),
+          h("submitted", "applied", "2"),
+        ],
+        "approved",
+      ),
+    ).toBe("submitted");
+    expect(previousStatusOf([h("created", "applied", "1"), h("approved", "applied", "2"), h("approved", "applied", "3")], "approved")).toBe(
+      "created",
+    );
+  });
+
+  it("npm start's arguments: --help prints the variables, anything else is a mistake, none starts", () => {
+    expect(startArguments([])).toBeUndefined();
+    expect(startArguments(["--help"])).toMatchObject({ exitCode: 0, stdout: expect.stringContaining("SQS_PORT") });
+    expect(startArguments(["--port", "4000"])).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('"--port"') });
+  });
+});
