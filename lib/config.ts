@@ -8,8 +8,13 @@ import { OPTION_SETTINGS } from "../lambdas/providers/options.js";
 import type { ProviderOptions } from "../lambdas/providers/types.js";
 import type { AlarmThresholds } from "./monitoring.js";
 
-/** POWERTOOLS_LOG_LEVEL values a stage may set (Powertools Logger's levels that keep the JSON lines). */
-export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
+/**
+ * Log levels a stage may set: the functions' POWERTOOLS_LOG_LEVEL and Lambda's application log
+ * level (KycFunction). Not WARN or ERROR: Lambda files the metrics' EMF lines (they carry no level)
+ * as INFO, so a stricter application log level would drop every metric and silence the alarms.
+ * At INFO, the functions log no line per webhook, event or change (those are DEBUG).
+ */
+export const LOG_LEVELS = ["DEBUG", "INFO"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
@@ -33,6 +38,8 @@ export interface PipelineStackProps extends StackProps {
   readonly throttle?: { readonly rateLimit?: number | undefined; readonly burstLimit?: number | undefined };
   /** DynamoDB deletion protection of the verifications table (retained either way). @default the stage's (true in production) */
   readonly tableDeletionProtection?: boolean;
+  /** Keep the subject index of earlier versions (see VerificationsTableProps.legacySubjectIndex). @default true */
+  readonly legacySubjectIndex?: boolean;
   /** Most concurrent consumer invocations the SQS event source may run (2–1000). @default CONSUMER.maxConcurrency (5) */
   readonly consumerMaxConcurrency?: number;
   /** Principals allowed to consume `status-changes`: see `grantConsumeStatusChanges`. */
@@ -149,6 +156,7 @@ export const CONTEXT_KEYS = [
   "throttleRateLimit",
   "throttleBurstLimit",
   "tableDeletionProtection",
+  "legacySubjectIndex",
   "consumerMaxConcurrency",
   "statusChangeConsumerRoleArns",
   "verificationReaderRoleArns",
@@ -245,6 +253,7 @@ export function configFromContext(node: Node): PipelineStackProps {
       raw("tableDeletionProtection"),
       defaults.tableDeletionProtection,
     ),
+    legacySubjectIndex: parseBoolean(label("legacySubjectIndex"), raw("legacySubjectIndex"), true),
     // Lambda's range for an SQS event source's maximum concurrency.
     consumerMaxConcurrency: parseWholeNumber(
       label("consumerMaxConcurrency"),

@@ -3,7 +3,17 @@ import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, type FilterCriteria, type IEventSourceDlq, Runtime, StartingPosition, Tracing } from "aws-cdk-lib/aws-lambda";
+import {
+  ApplicationLogLevel,
+  Architecture,
+  type FilterCriteria,
+  type IEventSourceDlq,
+  LoggingFormat,
+  Runtime,
+  StartingPosition,
+  SystemLogLevel,
+  Tracing,
+} from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
@@ -34,7 +44,7 @@ export interface KycFunctionProps
   readonly serviceName: string;
   /** Retention of the function's own log group. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
-  /** POWERTOOLS_LOG_LEVEL. @default "INFO" */
+  /** POWERTOOLS_LOG_LEVEL and Lambda's application log level (the two must agree). @default "INFO" */
   readonly logLevel?: LogLevel;
   /**
    * What happens to the log group when the function is removed. Logs hold no personal data and
@@ -98,6 +108,13 @@ export class KycFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       role,
       logGroup,
+      // JSON log format: Lambda filters by level. Our lines are Powertools' JSON with their level;
+      // the metrics' EMF lines carry none and count as INFO (why LOG_LEVELS stops at INFO). The
+      // platform's START/END/REPORT lines are INFO too: at WARN only its errors and timeouts are
+      // logged (duration and memory stay in the function's CloudWatch metrics).
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[logLevel ?? "INFO"],
+      systemLogLevelV2: SystemLogLevel.WARN,
       // Lambda samples invocations into X-Ray (grants xray:PutTraceSegments and PutTelemetryRecords, below).
       tracing: Tracing.ACTIVE,
       bundling: {
@@ -156,9 +173,9 @@ export class KycFunction extends NodejsFunction {
 
   /**
    * Sets `envName` to the table's name and grants exactly what the consumer's store does on the
-   * table itself (not its indexes): GetItem (read the state), PutItem and ConditionCheckItem (the
-   * two halves of its TransactWriteItems, which has no action of its own). No Query, Scan,
-   * UpdateItem, DeleteItem or batch actions: deliberately narrower than grantReadWriteData.
+   * table itself (not its indexes): GetItem (read the state) and PutItem (its two conditional
+   * writes: the state item and the history item). No Query, Scan, UpdateItem, DeleteItem,
+   * ConditionCheckItem or batch actions: deliberately narrower than grantReadWriteData.
    */
   allowWriteVerifications(table: ITable, envName: EnvName = ENV.tableName): this {
     this.addEnvironment(envName, table.tableName);

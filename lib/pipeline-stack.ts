@@ -55,6 +55,7 @@ export class PipelineStack extends Stack {
     const logLevel = props.logLevel ?? defaults.logLevel;
     this.verifications = new VerificationsTable(this, "VerificationsTable", {
       deletionProtection: props.tableDeletionProtection ?? defaults.tableDeletionProtection,
+      legacySubjectIndex: props.legacySubjectIndex ?? true,
     });
     this.table = this.verifications.table;
     const { table } = this;

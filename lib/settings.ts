@@ -17,15 +17,16 @@ export const SQS_POLLER_ACTIONS = [
 ] as const;
 
 /**
- * The consumer's IAM actions on the table, and nothing more: GetItem reads the state;
- * TransactWriteItems (no action of its own) is authorized per item by PutItem and
- * ConditionCheckItem. test/integration/store.test.ts checks the store needs no other.
+ * The consumer's IAM actions on the table, and nothing more: GetItem reads the state; PutItem
+ * writes the state and the history items (two conditional writes, no transaction).
+ * test/integration/store.test.ts checks the store needs no other.
  */
-export const CONSUMER_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"] as const;
+export const CONSUMER_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem"] as const;
 
 /**
- * The read API's IAM actions: GetItem (the state item) and Query (the history) on the table,
- * and Query on the subject index. Nothing that writes, no Scan, no batch actions.
+ * The read API's IAM actions: GetItem (the state item), Query (the history) and BatchGetItem (the
+ * state items a page of the keys-only subject index names) on the table, and Query on the subject
+ * index. Nothing that writes, no Scan.
  */
-export const READER_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query"] as const;
+export const READER_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"] as const;
 export const READER_INDEX_ACTIONS = ["dynamodb:Query"] as const;

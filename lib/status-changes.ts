@@ -1,11 +1,11 @@
 import { Duration, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Grant, type IGrantable, Role } from "aws-cdk-lib/aws-iam";
-import { FilterCriteria, FilterRule } from "aws-cdk-lib/aws-lambda";
+import { FilterCriteria } from "aws-cdk-lib/aws-lambda";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { ENV, PUBLISHER, QUEUES, SERVICES, TABLE } from "../lambdas/core/contract.js";
+import { ENV, PUBLISHER, PUBLISHER_STREAM_FILTERS, QUEUES, SERVICES } from "../lambdas/core/contract.js";
 import type { LogLevel } from "./config.js";
 import { FifoQueueWithDlq } from "./fifo-queue-with-dlq.js";
 import { KycFunction } from "./kyc-function.js";
@@ -78,11 +78,8 @@ export class StatusChanges extends Construct {
       .consumeStream(props.table, {
         batchSize: PUBLISHER.batchSize,
         maxRecordAge: Duration.hours(PUBLISHER.maxRecordAgeHours),
-        filters: [
-          FilterCriteria.filter({
-            dynamodb: { Keys: { [TABLE.sortKey]: { S: FilterRule.isEqual(TABLE.stateSortKey) } } },
-          }),
-        ],
+        // Only writes that changed a status invoke the publisher (the local stream poller applies the same patterns).
+        filters: PUBLISHER_STREAM_FILTERS.map((pattern) => FilterCriteria.filter(pattern)),
         onFailure: this.publisherFailuresQueue,
         // Records no status change can be built from are reported there by the publisher itself.
         onFailureEnv: ENV.publisherFailuresQueueUrl,

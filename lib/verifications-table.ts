@@ -10,6 +10,13 @@ export interface VerificationsTableProps {
    * only to delete a stage's table on purpose. @default true
    */
   readonly deletionProtection?: boolean;
+  /**
+   * Keep the `bySubject` index of earlier versions (nothing reads it any more; it costs write
+   * units on every state write). Upgrades deploy once with it (CloudFormation adds the new index
+   * in that update), then retire it with `false` in a second deploy; a new stack can start with
+   * `false`. @default true
+   */
+  readonly legacySubjectIndex?: boolean;
 }
 
 /**
@@ -40,12 +47,16 @@ export class VerificationsTable extends Construct {
       // Old and new image: the publisher tells a status change from any other write.
       stream: StreamViewType[TABLE.streamViewType],
     });
-    this.table.addGlobalSecondaryIndex({
-      indexName: TABLE.subjectIndex.name,
-      partitionKey: { name: TABLE.subjectIndex.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE.subjectIndex.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
+    // The legacy index first: CloudFormation adds or removes one index per update, so an upgraded
+    // stack keeps it (this update adds the new one) until a later deploy retires it.
+    for (const index of props.legacySubjectIndex === false ? [TABLE.subjectIndex] : [TABLE.legacySubjectIndex, TABLE.subjectIndex]) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType[index.projection],
+      });
+    }
 
     stackOutput(this, "VerificationsTableName", {
       description: "DynamoDB table of verifications (state and event history)",

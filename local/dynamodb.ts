@@ -94,11 +94,11 @@ function verificationsTableInput(tableName: string = TABLE.name): CreateTableCom
           { AttributeName: subjectIndex.partitionKey, KeyType: "HASH" },
           { AttributeName: subjectIndex.sortKey, KeyType: "RANGE" },
         ],
-        Projection: { ProjectionType: "ALL" },
+        Projection: { ProjectionType: subjectIndex.projection },
       },
     ],
-    // Feeds the status-change publisher, as in the stack.
-    StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" },
+    // Feeds the status-change publisher, as in the stack (a local table is new: no legacy index).
+    StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.streamViewType },
   };
 }
 

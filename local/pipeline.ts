@@ -8,13 +8,13 @@
  * Everything is in memory: a stop (or a crash) loses what was accepted but not yet applied.
  */
 import type { IncomingMessage } from "node:http";
-import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createConsumerHandler } from "../lambdas/consumer/consumer.js";
 import { buildConsumerDeps } from "../lambdas/consumer/deps.js";
-import { createDocumentClient } from "../lambdas/core/clients.js";
 import { type Env, parseWholeNumber } from "../lambdas/core/config.js";
 import { CONSUMER, DEFAULTS, ENV, PUBLISHER, QUEUES, ROUTES, SERVICES, secretEnvOf, TABLE } from "../lambdas/core/contract.js";
+import { createDocumentClient } from "../lambdas/core/document-client.js";
 import { describeError } from "../lambdas/core/errors.js";
 import { isProviderId, PROVIDER_IDS, type ProviderId } from "../lambdas/core/event.js";
 import { type HttpResult, json } from "../lambdas/core/http.js";
@@ -86,6 +86,13 @@ export interface PipelineOptions {
   readonly health?: Partial<HealthSettings>;
   /** Each function's metrics (default: Powertools EMF lines on stdout, as in Lambda). */
   readonly metricsFor?: (serviceName: string) => AppMetrics;
+  /** Each function's logger, by its service name (default: `logger` for all), e.g. one Powertools Logger per function. */
+  readonly loggerFor?: (serviceName: string) => AppLogger;
+  /**
+   * Called once with the SDK clients the functions and pollers use, before the first of their
+   * requests (the table and queues exist by then): e.g. to add counting middleware (npm run bench).
+   */
+  readonly instrumentClients?: (clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient }) => void;
 }
 
 export interface LocalPipeline {
@@ -107,6 +114,7 @@ export interface LocalPipeline {
 export async function startPipeline(options: PipelineOptions): Promise<LocalPipeline> {
   const { env, logger } = options;
   const metricsFor = options.metricsFor ?? powertoolsMetrics;
+  const loggerFor = options.loggerFor ?? (() => logger);
   const secrets = secretsFromEnv(env);
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? QUEUES.events.visibilityTimeoutSeconds;
 
@@ -141,24 +149,31 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
       [ENV.statusChangesQueueUrl]: statusChanges.queueUrl,
       [ENV.publisherFailuresQueueUrl]: publisherFailuresQueueUrl,
     };
+    options.instrumentClients?.({ dynamodb: dynamo.client, sqs: sqs.client });
     const documents = createDocumentClient(dynamo.client);
     const ingest = Object.fromEntries(
       PROVIDER_IDS.map((id) => [
         id,
         createIngestHandler(
-          buildIngestDeps({ ...functionEnv, [ENV.providerId]: id }, { sqs: sqs.client, logger, metrics: metricsFor(SERVICES.ingest(id)) }),
+          buildIngestDeps(
+            { ...functionEnv, [ENV.providerId]: id },
+            { sqs: sqs.client, logger: loggerFor(SERVICES.ingest(id)), metrics: metricsFor(SERVICES.ingest(id)) },
+          ),
         ),
       ]),
     ) as Record<ProviderId, IngestHandler>;
-    const read = createReadHandler(buildReadDeps(functionEnv, { documents, logger }));
+    const read = createReadHandler(buildReadDeps(functionEnv, { documents, logger: loggerFor(SERVICES.read) }));
 
     const poller: Poller = startPoller({
       sqs: sqs.client,
       queueUrl: events.queueUrl,
       queueArn,
-      handler: createConsumerHandler(buildConsumerDeps(functionEnv, { documents, logger, metrics: metricsFor(SERVICES.consumer) })),
+      handler: createConsumerHandler(
+        buildConsumerDeps(functionEnv, { documents, logger: loggerFor(SERVICES.consumer), metrics: metricsFor(SERVICES.consumer) }),
+      ),
       visibilityTimeoutSeconds,
       batchSize: CONSUMER.batchSize,
+      maxConcurrency: CONSUMER.maxConcurrency,
       waitTimeSeconds: options.pollWaitSeconds ?? 1,
       functionName: SERVICES.consumer,
       onError: (error) => logger.error("poller error", describeError(error)),
@@ -171,7 +186,11 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
       endpoint: dynamo.endpoint,
       tableName: TABLE.name,
       handler: createPublisherHandler(
-        buildPublisherDeps(functionEnv, { sqs: sqs.client, logger, metrics: metricsFor(SERVICES.publisher) }),
+        buildPublisherDeps(functionEnv, {
+          sqs: sqs.client,
+          logger: loggerFor(SERVICES.publisher),
+          metrics: metricsFor(SERVICES.publisher),
+        }),
       ),
       onFailure: { sqs: sqs.client, queueUrl: publisherFailuresQueueUrl },
       batchSize: PUBLISHER.batchSize,

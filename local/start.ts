@@ -2,7 +2,7 @@
  * `npm start`: runs the whole pipeline locally (see local/pipeline.ts). Ctrl-C stops everything.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { ROUTES, SERVICES, secretEnvOf } from "../lambdas/core/contract.js";
+import { ENV, ROUTES, SERVICES, secretEnvOf } from "../lambdas/core/contract.js";
 import { PROVIDER_IDS } from "../lambdas/core/event.js";
 import { OPTION_SETTINGS, optionsFromEnv } from "../lambdas/providers/options.js";
 import { startArguments } from "./cli/start-help.js";
@@ -30,7 +30,9 @@ try {
   process.exit(2);
 }
 
-const logger = new Logger({ serviceName: SERVICES.local });
+// DEBUG unless POWERTOOLS_LOG_LEVEL says otherwise: trying the pipeline out, you see a line per
+// webhook accepted, event processed and status change published (a deployed stage logs them at DEBUG only).
+const logger = new Logger({ serviceName: SERVICES.local, ...(process.env[ENV.logLevel] ? {} : { logLevel: "DEBUG" as const }) });
 
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 try {

@@ -1,7 +1,8 @@
 /**
  * A local stand-in for Lambda's DynamoDB stream event source mapping: reads the table's stream
- * on DynamoDB Local shard by shard and hands the publisher handler batches of state items (the
- * stack's filter criteria) as `DynamoDBStreamEvent`s, in stream order.
+ * on DynamoDB Local shard by shard and hands the publisher handler batches of the records the
+ * stack's event source filters let through (PUBLISHER_STREAM_FILTERS: status changes) as
+ * `DynamoDBStreamEvent`s, in stream order.
  *
  * - One loop per shard keeps its shard iterator (`NextShardIterator`), reads pages of up to 1,000
  *   records, and never pauses while there is more to read: it sleeps (`idleMs`) only once the
@@ -32,8 +33,9 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import { PUBLISHER, TABLE } from "../lambdas/core/contract.js";
+import { PUBLISHER, PUBLISHER_STREAM_FILTERS } from "../lambdas/core/contract.js";
 import type { PublisherHandler } from "../lambdas/publisher/publisher.js";
+import { matchesAnyPattern } from "./event-filter.js";
 import { LOCAL_AWS } from "./sqs.js";
 
 export interface StreamPollerOptions {
@@ -133,7 +135,8 @@ export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoD
   } as DynamoDBRecord;
 }
 
-const isStateItem = (record: StreamRecord) => record.dynamodb?.Keys?.[TABLE.sortKey]?.S === TABLE.stateSortKey;
+/** The records Lambda would hand the publisher: those its event source's filters let through. */
+const passesFilters = (record: StreamRecord) => matchesAnyPattern(PUBLISHER_STREAM_FILTERS, record);
 const sequenceOf = (record: StreamRecord) => record.dynamodb?.SequenceNumber ?? "";
 
 /** A stream record with the time this poller first read it (the local basis of its age). */
@@ -308,7 +311,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
         const last = records.at(-1);
         if (last !== undefined) lastRead = sequenceOf(last);
         const readAt = Date.now();
-        const state = records.filter(isStateItem).map((record) => ({ record, readAt }));
+        const state = records.filter(passesFilters).map((record) => ({ record, readAt }));
         backlog += state.length;
         await deliver(shardId, state);
         iterator = page.NextShardIterator;

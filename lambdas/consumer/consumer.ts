@@ -27,7 +27,8 @@ export function createConsumerHandler(deps: ConsumerDeps): ConsumerHandler {
   async function handleRecord(record: SQSRecord): Promise<void> {
     const event = parseNormalizedEvent(record.body);
     const result = await store.apply(event);
-    logger.info("event processed", {
+    // An event recorded without a status is worth a line at the default level; the others are counted.
+    (result.outcome === "recorded" ? logger.info : logger.debug).call(logger, "event processed", {
       eventId: event.eventId,
       correlationId: event.correlationId,
       provider: event.provider,

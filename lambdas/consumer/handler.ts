@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createDocumentClient } from "../core/clients.js";
-import { withLambdaContext } from "../core/lambda.js";
+import { createDocumentClient } from "../core/document-client.js";
+import { appLogger, withLambdaContext } from "../core/lambda.js";
 import { powertoolsMetrics } from "../core/metrics.js";
 import { createConsumerHandler } from "./consumer.js";
 import { buildConsumerDeps } from "./deps.js";
@@ -9,5 +9,7 @@ import { buildConsumerDeps } from "./deps.js";
 const logger = new Logger();
 export const handler = withLambdaContext(
   logger,
-  createConsumerHandler(buildConsumerDeps(process.env, { documents: createDocumentClient(), logger, metrics: powertoolsMetrics() })),
+  createConsumerHandler(
+    buildConsumerDeps(process.env, { documents: createDocumentClient(), logger: appLogger(logger), metrics: powertoolsMetrics() }),
+  ),
 );

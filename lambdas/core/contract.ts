@@ -58,6 +58,9 @@ export interface FifoQueueSpec {
   readonly maxReceiveCount: number;
 }
 
+const TABLE_SORT_KEY = "sk";
+const TABLE_STATE_SORT_KEY = "STATE";
+
 /** The consumer Lambda and its SQS event source. */
 export const CONSUMER = {
   timeoutSeconds: 30,
@@ -74,10 +77,15 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 export const PUBLISHER = {
   timeoutSeconds: 30,
   /**
-   * Stream records per invocation. The publisher sends them one by one, in order, and reports
-   * the first failure, so a batch is also the most that is retried after a partial failure.
+   * Stream records per invocation (only status changes pass the filter below). The publisher
+   * sends them in `SendMessageBatch` calls of up to `sendBatchSize`, in stream order, and reports
+   * the first record not sent, so a batch is also the most that is retried after a failure.
    */
-  batchSize: 10,
+  batchSize: 100,
+  /** Messages per `SendMessageBatch` call: SQS's maximum. */
+  sendBatchSize: 10,
+  /** Bytes of message bodies and ids per `SendMessageBatch` call: SQS's classic payload limit (256 KiB). */
+  sendBatchMaxBytes: 256 * 1024,
   /**
    * Age after which a record that still fails is given up and its batch's shard and sequence
    * numbers go to the failure queue. DynamoDB Streams keep records for 24 hours: 12 hours of
@@ -85,6 +93,36 @@ export const PUBLISHER = {
    */
   maxRecordAgeHours: 12,
 } as const;
+
+/**
+ * A Lambda event filter pattern (the EventBridge pattern syntax, on the stream record's JSON):
+ * nested objects, each leaf a list of accepted values or `{ exists }` tests.
+ */
+export type EventPatternValue = string | number | boolean | null | { readonly exists: boolean };
+export interface EventPattern {
+  readonly [field: string]: EventPattern | readonly EventPatternValue[];
+}
+
+/**
+ * Which stream records reach the publisher (Lambda's event source filter; the local stream poller
+ * applies the same patterns). A record matching any one pattern passes: writes of the state item
+ * that changed its status (`statusChanged`, written by the consumer), and, for items written by
+ * versions before that attribute existed, every write of the state item. History items, removals
+ * and writes that changed no status never invoke the publisher: filtered records cost nothing.
+ */
+export const PUBLISHER_STREAM_FILTERS: readonly EventPattern[] = [
+  {
+    eventName: ["INSERT", "MODIFY"],
+    dynamodb: { Keys: { [TABLE_SORT_KEY]: { S: [TABLE_STATE_SORT_KEY] } }, NewImage: { statusChanged: { BOOL: [true] } } },
+  },
+  {
+    eventName: ["INSERT", "MODIFY"],
+    dynamodb: {
+      Keys: { [TABLE_SORT_KEY]: { S: [TABLE_STATE_SORT_KEY] } },
+      NewImage: { statusChanged: { BOOL: [{ exists: false }] } },
+    },
+  },
+];
 
 export const QUEUES = {
   /** Normalized events, ingest → consumer. */
@@ -107,17 +145,24 @@ export const QUEUES = {
 
 /**
  * The `verifications` table. One partition per verification (`correlationId`): one state item
- * (`sk = "STATE"`) and one history item per event (`sk = "EVENT#{eventId}"`). The GSI `bySubject`
- * lists the state items of one integrator user (sparse: history items carry no `subjectKey`).
- * The stream (old and new images) feeds the publisher.
+ * (`sk = "STATE"`) and one history item per event (`sk = "EVENT#{eventId}"`). The GSI
+ * `bySubjectCreated` lists the state items of one integrator user, newest verification first
+ * (sparse: history items carry no `subjectKey`). Its keys never change after a verification's
+ * first write and it projects the keys only, so the state writes that follow cost the index
+ * nothing (the read API fetches the items). The stream (old and new images) feeds the publisher.
  */
 export const TABLE = {
   name: "verifications",
   partitionKey: "correlationId",
-  sortKey: "sk",
-  stateSortKey: "STATE",
+  sortKey: TABLE_SORT_KEY,
+  stateSortKey: TABLE_STATE_SORT_KEY,
   eventSortKeyPrefix: "EVENT#",
-  subjectIndex: { name: "bySubject", partitionKey: "subjectKey", sortKey: "updatedAt" },
+  subjectIndex: { name: "bySubjectCreated", partitionKey: "subjectKey", sortKey: "createdAt", projection: "KEYS_ONLY" },
+  /**
+   * The index of earlier versions (sort key `updatedAt`, every attribute projected: 2 extra write
+   * units on most state writes). Kept on upgraded stacks until retired (docs/deploy.md, "Upgrading").
+   */
+  legacySubjectIndex: { name: "bySubject", partitionKey: "subjectKey", sortKey: "updatedAt", projection: "ALL" },
   streamViewType: "NEW_AND_OLD_IMAGES",
 } as const;
 

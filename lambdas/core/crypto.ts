@@ -1,38 +1,64 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
 
 export type HmacAlgorithm = "sha1" | "sha256" | "sha512";
 
+/** Key objects per secret, kept for the container's life: a handful of webhook secrets. */
+const hmacKeys = new Map<string, KeyObject>();
+
+function hmacKey(secret: string): KeyObject {
+  let key = hmacKeys.get(secret);
+  if (key === undefined) {
+    if (hmacKeys.size >= 64) hmacKeys.clear();
+    key = createSecretKey(Buffer.from(secret, "utf8"));
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
+/** HMAC of `data` with `secret` (its UTF-8 bytes), as raw bytes. */
+export function hmacDigest(algorithm: HmacAlgorithm, secret: string, data: Uint8Array): Buffer {
+  return createHmac(algorithm, hmacKey(secret)).update(data).digest();
+}
+
 export function hmacHex(algorithm: HmacAlgorithm, secret: string, data: Uint8Array): string {
-  return createHmac(algorithm, secret).update(data).digest("hex");
+  return hmacDigest(algorithm, secret, data).toString("hex");
+}
+
+/** SHA-256 of the parts, concatenated, as raw bytes (strings as UTF-8). */
+export function sha256Digest(...parts: readonly (Uint8Array | string)[]): Buffer {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part);
+  return hash.digest();
 }
 
 export function sha256Hex(...parts: readonly (Uint8Array | string)[]): string {
-  const hash = createHash("sha256");
-  for (const part of parts) hash.update(part);
-  return hash.digest("hex");
+  return sha256Digest(...parts).toString("hex");
+}
+
+const HEX = /^[0-9a-f]+$/i;
+
+/**
+ * Constant-time comparison of a received hex digest (either case, surrounding spaces ignored)
+ * with the expected raw digest. The length check leaks only the length, which is public (it is
+ * fixed by the algorithm).
+ */
+export function hexDigestEquals(received: string, expected: Uint8Array): boolean {
+  const hex = received.trim();
+  if (hex.length !== expected.length * 2 || !HEX.test(hex)) return false;
+  return timingSafeEqual(Buffer.from(hex, "hex"), expected);
 }
 
 /**
- * Constant-time comparison of a received hex digest with an expected one.
- * Case-insensitive on the received side (hex digits); the length check leaks only the
- * length, which is public (it is fixed by the algorithm).
+ * True when `received` matches the digest computed with one of `secrets`. A request that matches
+ * none has been checked against every secret, so a failure takes the same time whichever secret
+ * it came close to; a match stops the search (its timing says which secret signed only to a sender
+ * who already holds a valid signature). Rotation: list the new secret first.
  */
-export function hexDigestEquals(received: string, expectedHex: string): boolean {
-  const a = Buffer.from(received.trim().toLowerCase(), "utf8");
-  const b = Buffer.from(expectedHex, "utf8");
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/**
- * True when `received` matches the digest computed with any of `secrets`. Every secret is
- * tried (no early exit), so the time taken does not reveal which secret matched.
- */
-export function matchesAnySecret(received: string, secrets: readonly string[], digestFor: (secret: string) => string): boolean {
-  let matched = false;
+export function matchesAnySecret(received: string, secrets: readonly string[], digestFor: (secret: string) => Uint8Array): boolean {
   for (const secret of secrets) {
     // An empty secret would let anyone sign: never accept it, whatever the configuration says.
     if (secret.length === 0) continue;
-    if (hexDigestEquals(received, digestFor(secret))) matched = true;
+    if (hexDigestEquals(received, digestFor(secret))) return true;
   }
-  return matched;
+  return false;
 }

@@ -6,6 +6,8 @@ export type Headers = Readonly<Record<string, string | undefined>>;
 /** Case-insensitive header lookup (API Gateway lower-cases names, local servers may not). */
 export function header(headers: Headers, name: string): string | undefined {
   const wanted = name.toLowerCase();
+  const direct = headers[wanted]; // API Gateway's lower-case names: no scan
+  if (direct !== undefined) return direct;
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() === wanted && value !== undefined) return value;
   }

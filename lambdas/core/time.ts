@@ -20,6 +20,11 @@ const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,12}))?)?)? ?(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)?$/i;
 
+/** `yyyy-MM-ddTHH:mm:ss[.f{1,3}]Z`: what the engine's `Date.parse` reads exactly as `parseDateTime` would. */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+/** The canonical form: `Date.prototype.toISOString` of a year 0000-9999. */
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** Milliseconds since the epoch of a calendar date-time string, or null when it is not a real one. */
 function parseDateTime(value: string): number | null {
   const m = DATE_TIME.exec(value.trim());
@@ -43,10 +48,14 @@ function parseDateTime(value: string): number | null {
   return ms;
 }
 
+/** The last time `isoOfEpochMillis` produced: canonical by construction (`isCanonicalTime` checks it for nothing). */
+let lastProduced: string | undefined;
+
 /** ISO 8601 UTC of `ms`, or null outside years 0000-9999. */
 export function isoOfEpochMillis(ms: number): string | null {
   if (!Number.isFinite(ms) || ms < EARLIEST || ms > LATEST) return null;
-  return new Date(ms).toISOString();
+  lastProduced = new Date(ms).toISOString();
+  return lastProduced;
 }
 
 /**
@@ -57,11 +66,18 @@ export function toIsoTime(value: unknown): string | null {
   if (typeof value === "number") return isoOfEpochMillis(value);
   if (typeof value !== "string" || value.length === 0 || value.length > 64) return null;
   if (/^\d{1,16}$/.test(value)) return isoOfEpochMillis(Number(value));
+  if (ISO_UTC.test(value)) {
+    // The common case (ISO 8601 UTC, as most providers send): the engine's parser, then a check
+    // that no field rolled over (it reads 2025-02-30 as March 2nd).
+    const iso = isoOfEpochMillis(Date.parse(value));
+    return iso !== null && iso.slice(0, 19) === value.slice(0, 19) ? iso : null;
+  }
   const ms = parseDateTime(value);
   return ms === null ? null : isoOfEpochMillis(ms);
 }
 
 /** True for a canonical time as `toIsoTime` produces it (what the consumer accepts). */
 export function isCanonicalTime(value: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value) && toIsoTime(value) === value;
+  // A provider's normalization has usually just produced `value` (then canonicalEvent checks it).
+  return value === lastProduced || (CANONICAL.test(value) && isoOfEpochMillis(Date.parse(value)) === value);
 }

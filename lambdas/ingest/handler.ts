@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createSqsClient } from "../core/clients.js";
-import { withLambdaContext } from "../core/lambda.js";
+import { appLogger, withLambdaContext } from "../core/lambda.js";
 import { powertoolsMetrics } from "../core/metrics.js";
+import { createSqsClient } from "../core/sqs-client.js";
 import { buildIngestDeps } from "./deps.js";
 import { createIngestHandler } from "./ingest.js";
 
@@ -9,5 +9,5 @@ import { createIngestHandler } from "./ingest.js";
 const logger = new Logger();
 export const handler = withLambdaContext(
   logger,
-  createIngestHandler(buildIngestDeps(process.env, { sqs: createSqsClient(), logger, metrics: powertoolsMetrics() })),
+  createIngestHandler(buildIngestDeps(process.env, { sqs: createSqsClient(), logger: appLogger(logger), metrics: powertoolsMetrics() })),
 );

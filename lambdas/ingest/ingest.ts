@@ -103,7 +103,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       logger.warn("webhook accepted but not mapped: recorded without status", ids);
       metrics.count("WebhooksUnmapped", id);
     } else {
-      logger.info("webhook accepted", ids);
+      logger.debug("webhook accepted", ids);
     }
     return responses.accepted(normalized.eventId);
   }

@@ -38,7 +38,17 @@ export function parseSecretCsv(raw: string): readonly string[] {
  * while a rotation still reaches running containers within that bound.
  */
 export function secretsManagerSource(secretArn: string, maxAgeSeconds: number): SecretSource {
-  return async () => parseSecretList(await getSecret(secretArn, { maxAge: maxAgeSeconds }));
+  // The list is parsed again only when Powertools' cache hands over a new value, not per request.
+  let lastRaw: unknown;
+  let lastList: readonly string[] | undefined;
+  return async () => {
+    const raw = await getSecret(secretArn, { maxAge: maxAgeSeconds });
+    if (lastList === undefined || raw !== lastRaw) {
+      lastList = parseSecretList(raw);
+      lastRaw = raw;
+    }
+    return lastList;
+  };
 }
 
 export function staticSource(secrets: readonly string[]): SecretSource {

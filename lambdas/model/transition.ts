@@ -46,6 +46,9 @@ export interface AppliedEvent {
 
 export type Outcome = "applied" | "duplicate" | "stale" | "recorded";
 
+/** The reason when the event is the one that set the current status (a redelivery, or the retry of an interrupted write). */
+export const ALREADY_SET_BY_THIS_EVENT = "this event already set the current status";
+
 export interface Transition {
   readonly outcome: Outcome;
   /** Why, in words, for the history item. */
@@ -92,7 +95,7 @@ export function decide(current: AppliedEvent | null, event: NormalizedEvent): Tr
     return { outcome: "applied", reason: "first status of this verification", next: candidate };
   }
   if (current.eventId === candidate.eventId) {
-    return { outcome: "duplicate", reason: "this event already set the current status" };
+    return { outcome: "duplicate", reason: ALREADY_SET_BY_THIS_EVENT };
   }
   if (comparePrecedence(candidate, current) < 0) {
     return { outcome: "stale", reason: staleReason(candidate, current) };

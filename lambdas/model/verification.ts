@@ -26,6 +26,11 @@ export interface VerificationState {
   readonly updatedAt: string;
   /** When `status` last changed. */
   readonly statusChangedAt: string | null;
+  /**
+   * Whether this write changed `status`: the publisher's event source filter lets only such
+   * stream records through (absent on items written before the attribute existed).
+   */
+  readonly statusChanged?: boolean;
   /** Optimistic lock: +1 on every write of the state item. */
   readonly version: number;
 }
@@ -106,6 +111,7 @@ export function applyEvent(current: VerificationState | undefined, event: Normal
       createdAt: current?.createdAt ?? now,
       updatedAt: now,
       statusChangedAt: statusChanged ? now : (current?.statusChangedAt ?? null),
+      statusChanged,
       version: (current?.version ?? 0) + 1,
     },
     writeState: next !== undefined || current === undefined || sandbox !== (current.sandbox ?? false),

@@ -4,7 +4,7 @@
  * may match; unsigned requests are rejected. No event id: the eventId is a digest of the bytes.
  */
 import type { EventDraft } from "../core/canonical.js";
-import { hmacHex, matchesAnySecret, sha256Hex } from "../core/crypto.js";
+import { hmacDigest, matchesAnySecret, sha256Hex } from "../core/crypto.js";
 import type { Status } from "../core/event.js";
 import { header } from "../core/http.js";
 import { toIsoTime } from "../core/time.js";
@@ -24,7 +24,7 @@ import {
 function authenticate({ body, headers }: RawRequest, { secrets }: AuthContext): AuthResult {
   const received = header(headers, "x-verification-signature");
   if (received === undefined) return authFailure("missing-signature");
-  return matchesAnySecret(received, secrets, (secret) => hmacHex("sha256", secret, body))
+  return matchesAnySecret(received, secrets, (secret) => hmacDigest("sha256", secret, body))
     ? { ok: true, content: body }
     : authFailure("signature-mismatch");
 }

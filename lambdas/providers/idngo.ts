@@ -3,7 +3,7 @@
  * = hex HMAC of the raw body, algorithm named by `x-payload-digest-alg`.
  */
 import type { EventDraft } from "../core/canonical.js";
-import { type HmacAlgorithm, hmacHex, matchesAnySecret, sha256Hex } from "../core/crypto.js";
+import { type HmacAlgorithm, hmacDigest, matchesAnySecret, sha256Hex } from "../core/crypto.js";
 import type { Status } from "../core/event.js";
 import { header } from "../core/http.js";
 import { toIsoTime } from "../core/time.js";
@@ -37,7 +37,7 @@ function authenticate(request: RawRequest, auth: AuthContext): AuthResult {
   if (algorithm === undefined) return authFailure("unknown-algorithm");
   // SHA-1 is deprecated by Sumsub: only when explicitly configured (ours).
   if (algorithm === "sha1" && !auth.options.idngoAllowSha1) return authFailure("algorithm-not-enabled");
-  return matchesAnySecret(digest, auth.secrets, (secret) => hmacHex(algorithm, secret, request.body))
+  return matchesAnySecret(digest, auth.secrets, (secret) => hmacDigest(algorithm, secret, request.body))
     ? { ok: true, content: request.body }
     : authFailure("signature-mismatch");
 }

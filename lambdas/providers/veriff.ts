@@ -10,7 +10,7 @@
  * No event id and no timestamp header: the eventId is a digest of the authenticated bytes.
  */
 import type { EventDraft } from "../core/canonical.js";
-import { hmacHex, matchesAnySecret, sha256Hex } from "../core/crypto.js";
+import { hmacDigest, matchesAnySecret, sha256Digest } from "../core/crypto.js";
 import type { Status } from "../core/event.js";
 import { header } from "../core/http.js";
 import { toIsoTime } from "../core/time.js";
@@ -32,14 +32,14 @@ import {
 
 interface Scheme {
   readonly header: string;
-  readonly digest: (body: Buffer, secret: string) => string;
+  readonly digest: (body: Buffer, secret: string) => Buffer;
 }
 
 /** Today's scheme: `x-hmac-signature: hex(HMAC-SHA256(rawBody, secret))`. */
-const HMAC: Scheme = { header: "x-hmac-signature", digest: (body, secret) => hmacHex("sha256", secret, body) };
+const HMAC: Scheme = { header: "x-hmac-signature", digest: (body, secret) => hmacDigest("sha256", secret, body) };
 
 /** Legacy (Veriff's FAQ): `x-signature: hex(SHA-256(rawBody ‖ secret))`; only when configured. */
-const LEGACY: Scheme = { header: "x-signature", digest: (body, secret) => sha256Hex(body, secret) };
+const LEGACY: Scheme = { header: "x-signature", digest: (body, secret) => sha256Digest(body, secret) };
 
 /** Authentic when any enabled scheme's header verifies with any configured secret. */
 function authenticate({ body, headers }: RawRequest, { secrets, options }: AuthContext): AuthResult {

@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createSqsClient } from "../core/clients.js";
-import { withLambdaContext } from "../core/lambda.js";
+import { appLogger, withLambdaContext } from "../core/lambda.js";
 import { powertoolsMetrics } from "../core/metrics.js";
+import { createSqsClient } from "../core/sqs-client.js";
 import { buildPublisherDeps } from "./deps.js";
 import { createPublisherHandler } from "./publisher.js";
 
@@ -9,5 +9,7 @@ import { createPublisherHandler } from "./publisher.js";
 const logger = new Logger();
 export const handler = withLambdaContext(
   logger,
-  createPublisherHandler(buildPublisherDeps(process.env, { sqs: createSqsClient(), logger, metrics: powertoolsMetrics() })),
+  createPublisherHandler(
+    buildPublisherDeps(process.env, { sqs: createSqsClient(), logger: appLogger(logger), metrics: powertoolsMetrics() }),
+  ),
 );

@@ -1,7 +1,7 @@
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import * as v from "valibot";
-import { TABLE } from "../core/contract.js";
+import { PUBLISHER, TABLE } from "../core/contract.js";
 import { describeError } from "../core/errors.js";
 import { PROVIDER_IDS, STATUSES } from "../core/event.js";
 import type { AppLogger } from "../core/logger.js";
@@ -134,6 +134,9 @@ function keysOf(record: DynamoDBRecord): Record<string, string> {
  * committed write, so a change written to the table reaches the queue even if this function
  * (or the consumer) dies in between. Records are handled in stream order:
  *
+ * - the changes are sent with `SendMessageBatch`, up to 10 per call and never two of one
+ *   verification in the same call (a new call starts instead), so that one entry failing cannot
+ *   let a later change of its verification through ahead of it;
  * - a record a message cannot be built from (an undecodable image, a state item without what a
  *   status change needs) can never succeed: it is logged with its identifiers, a notice goes to
  *   the failure queue, and the publisher carries on with the next record, so one bad record
@@ -147,7 +150,101 @@ function keysOf(record: DynamoDBRecord): Record<string, string> {
 export function createPublisherHandler(deps: PublisherDeps): PublisherHandler {
   const { sqs, queueUrl, failuresQueueUrl, logger, metrics } = deps;
 
+  /** Changes read but not yet sent: at most one per message group, in stream order. */
+  interface Pending {
+    readonly sequenceNumber: string;
+    readonly outgoing: OutgoingChange;
+    readonly body: string;
+  }
+
+  /**
+   * Sends the pending changes in one SendMessageBatch call. Returns the sequence number of the
+   * first one not sent (to report as the batch's first failure), or undefined when all were sent.
+   * A batch holds one change per message group, so an entry that fails never lets a later change
+   * of its verification overtake it; entries after it that were sent come again with the retry
+   * and the queue's deduplication drops them.
+   */
+  async function sendPending(pending: readonly Pending[]): Promise<string | undefined> {
+    const first = pending[0];
+    if (first === undefined) return undefined;
+    let failedIds: ReadonlySet<string>;
+    let failure: Record<string, unknown> | undefined;
+    try {
+      const result = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: pending.map(({ outgoing, body }, index) => ({
+            Id: String(index),
+            MessageBody: body,
+            MessageGroupId: outgoing.groupId,
+            MessageDeduplicationId: outgoing.deduplicationId,
+          })),
+        }),
+      );
+      const failed = result.Failed ?? [];
+      failedIds = new Set(failed.map((entry) => entry.Id ?? ""));
+      const firstIndex = pending.findIndex((_, index) => failedIds.has(String(index)));
+      const firstFailed = failed.find((entry) => entry.Id === String(firstIndex));
+      // SQS's code for the entry (e.g. InternalError, ThrottlingException): never the message.
+      if (firstFailed !== undefined) failure = { error: firstFailed.Code ?? "unknown", senderFault: firstFailed.SenderFault ?? null };
+    } catch (error) {
+      failedIds = new Set(pending.map((_, index) => String(index)));
+      failure = describeError(error);
+    }
+    let firstFailure: string | undefined;
+    pending.forEach(({ sequenceNumber, outgoing }, index) => {
+      if (firstFailure !== undefined) return; // from here on, everything comes again with the retry
+      if (failedIds.has(String(index))) {
+        firstFailure = sequenceNumber;
+        const { correlationId, eventId } = outgoing.change;
+        logger.error("status change not published: retried from this record", { sequenceNumber, correlationId, eventId, ...failure });
+        metrics.count("PublishFailures", {});
+        return;
+      }
+      const { correlationId, previousStatus, status, eventId } = outgoing.change;
+      logger.debug("status change published", { correlationId, previousStatus, status, eventId });
+      metrics.count("StatusChangesPublished", { status });
+    });
+    return firstFailure;
+  }
+
+  /** Reports a record no message can be built from; false when the failure queue did not take the notice. */
+  async function reportUndeliverable(record: DynamoDBRecord, error: unknown): Promise<boolean> {
+    const sequenceNumber = record.dynamodb?.SequenceNumber ?? "";
+    const keys = keysOf(record);
+    const described = describeError(error);
+    logger.error("stream record cannot become a status change: reported to the failure queue, not retried", {
+      sequenceNumber,
+      keys,
+      ...described,
+    });
+    const notice: UndeliverableNotice = {
+      reason: described.errorMessage,
+      eventSourceARN: record.eventSourceARN ?? null,
+      sequenceNumber: record.dynamodb?.SequenceNumber ?? null,
+      keys,
+      approximateCreationDateTime: record.dynamodb?.ApproximateCreationDateTime ?? null,
+    };
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: failuresQueueUrl, MessageBody: sqsMessageBody(notice) }));
+      metrics.count("UnpublishableRecords", {});
+      return true;
+    } catch (sendError) {
+      logger.error("failure notice not sent: retried from this record", { sequenceNumber, keys, ...describeError(sendError) });
+      return false;
+    }
+  }
+
   async function publish(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+    const failedAt = (sequenceNumber: string): DynamoDBBatchResponse => ({ batchItemFailures: [{ itemIdentifier: sequenceNumber }] });
+    let pending: Pending[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<string | undefined> => {
+      const sending = pending;
+      pending = [];
+      pendingBytes = 0;
+      return sendPending(sending);
+    };
     for (const record of event.Records) {
       const sequenceNumber = record.dynamodb?.SequenceNumber ?? "";
       let outgoing: OutgoingChange | null;
@@ -155,55 +252,30 @@ export function createPublisherHandler(deps: PublisherDeps): PublisherHandler {
         outgoing = outgoingChangeOf(record);
       } catch (error) {
         // Building a message is deterministic: whatever threw here (UndeliverableRecord, or a bug)
-        // would throw again on every retry, so the record is reported and the shard moves on.
-        const keys = keysOf(record);
-        const described = describeError(error);
-        logger.error("stream record cannot become a status change: reported to the failure queue, not retried", {
-          sequenceNumber,
-          keys,
-          ...described,
-        });
-        const notice: UndeliverableNotice = {
-          reason: described.errorMessage,
-          eventSourceARN: record.eventSourceARN ?? null,
-          sequenceNumber: record.dynamodb?.SequenceNumber ?? null,
-          keys,
-          approximateCreationDateTime: record.dynamodb?.ApproximateCreationDateTime ?? null,
-        };
-        try {
-          await sqs.send(new SendMessageCommand({ QueueUrl: failuresQueueUrl, MessageBody: sqsMessageBody(notice) }));
-          metrics.count("UnpublishableRecords", {});
-        } catch (sendError) {
-          logger.error("failure notice not sent: retried from this record", { sequenceNumber, keys, ...describeError(sendError) });
-          return { batchItemFailures: [{ itemIdentifier: sequenceNumber }] };
-        }
+        // would throw again on every retry, so the record is reported and the shard moves on. What
+        // was read before it is sent first, so that a retry from this record loses nothing.
+        const failed = await flush();
+        if (failed !== undefined) return failedAt(failed);
+        if (!(await reportUndeliverable(record, error))) return failedAt(sequenceNumber);
         continue;
       }
       if (outgoing === null) continue;
-      const { correlationId, previousStatus, status, eventId } = outgoing.change;
-      try {
-        await sqs.send(
-          new SendMessageCommand({
-            QueueUrl: queueUrl,
-            MessageBody: sqsMessageBody(outgoing.change),
-            MessageGroupId: outgoing.groupId,
-            MessageDeduplicationId: outgoing.deduplicationId,
-          }),
-        );
-      } catch (error) {
-        logger.error("status change not published: retried from this record", {
-          sequenceNumber,
-          correlationId,
-          eventId,
-          ...describeError(error),
-        });
-        metrics.count("PublishFailures", {});
-        return { batchItemFailures: [{ itemIdentifier: sequenceNumber }] };
+      const body = sqsMessageBody(outgoing.change);
+      const bytes = Buffer.byteLength(body) + outgoing.groupId.length + outgoing.deduplicationId.length;
+      const groupId = outgoing.groupId;
+      if (
+        pending.length === PUBLISHER.sendBatchSize ||
+        pendingBytes + bytes > PUBLISHER.sendBatchMaxBytes ||
+        pending.some((p) => p.outgoing.groupId === groupId)
+      ) {
+        const failed = await flush();
+        if (failed !== undefined) return failedAt(failed);
       }
-      logger.info("status change published", { correlationId, previousStatus, status, eventId });
-      metrics.count("StatusChangesPublished", { status });
+      pending.push({ sequenceNumber, outgoing, body });
+      pendingBytes += bytes;
     }
-    return { batchItemFailures: [] };
+    const failed = await flush();
+    return failed === undefined ? { batchItemFailures: [] } : failedAt(failed);
   }
 
   return async (event) => {

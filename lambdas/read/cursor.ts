@@ -1,6 +1,6 @@
 /**
  * The pagination cursor of `GET /verifications?subject=…`: base64url (no padding) of the compact
- * JSON `{"correlationId","sk","subjectKey","updatedAt"}`, exactly the `bySubject` index's key
+ * JSON `{"correlationId","sk","subjectKey","createdAt"}`, exactly the subject index's key
  * attributes (lambdas/core/table.ts), in that order, each a bounded string.
  *
  * A cursor is accepted only if it is byte for byte what `encodeCursor` produces for a valid key
@@ -19,17 +19,17 @@ import { TABLE } from "../core/contract.js";
 import { isCorrelationId, MAX_CORRELATION_ID_LENGTH } from "./input.js";
 import { MAX_SUBJECT_KEY_BYTES } from "./subject-key.js";
 
-/** The `bySubject` index's key attributes of the last item of a page: the next page's start. */
+/** The subject index's key attributes of the last item of a page: the next page's start. */
 export interface CursorKey {
   readonly correlationId: string;
   readonly sk: string;
   readonly subjectKey: string;
-  readonly updatedAt: string;
+  readonly createdAt: string;
 }
 
 const FIELDS = [TABLE.partitionKey, TABLE.sortKey, TABLE.subjectIndex.partitionKey, TABLE.subjectIndex.sortKey] as const;
 
-/** `updatedAt` as the consumer writes it (`Date.prototype.toISOString`). */
+/** `createdAt` as the consumer writes it (`Date.prototype.toISOString`). */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ISO_INSTANT_LENGTH = "2026-01-01T00:00:00.000Z".length;
 
@@ -40,7 +40,7 @@ const ISO_INSTANT_LENGTH = "2026-01-01T00:00:00.000Z".length;
  * base64url of those bytes. Anything longer is refused before it is decoded (about 4.5 KB).
  */
 const MAX_CURSOR_JSON_BYTES =
-  JSON.stringify({ correlationId: "", sk: TABLE.stateSortKey, subjectKey: "", updatedAt: "" }).length +
+  JSON.stringify({ correlationId: "", sk: TABLE.stateSortKey, subjectKey: "", createdAt: "" }).length +
   2 * MAX_CORRELATION_ID_LENGTH +
   6 * MAX_SUBJECT_KEY_BYTES +
   ISO_INSTANT_LENGTH;
@@ -58,17 +58,17 @@ export class InvalidCursor extends Error {
 }
 
 export function encodeCursor(key: CursorKey): string {
-  const json = JSON.stringify({ correlationId: key.correlationId, sk: key.sk, subjectKey: key.subjectKey, updatedAt: key.updatedAt });
+  const json = JSON.stringify({ correlationId: key.correlationId, sk: key.sk, subjectKey: key.subjectKey, createdAt: key.createdAt });
   return Buffer.from(json, "utf8").toString("base64url");
 }
 
 /** The cursor of DynamoDB's `LastEvaluatedKey` of a `bySubject` query. */
 export function cursorOf(lastEvaluatedKey: Readonly<Record<string, unknown>>): string {
-  const [correlationId, sk, subjectKey, updatedAt] = FIELDS.map((field) => lastEvaluatedKey[field]);
-  if (typeof correlationId !== "string" || typeof sk !== "string" || typeof subjectKey !== "string" || typeof updatedAt !== "string") {
+  const [correlationId, sk, subjectKey, createdAt] = FIELDS.map((field) => lastEvaluatedKey[field]);
+  if (typeof correlationId !== "string" || typeof sk !== "string" || typeof subjectKey !== "string" || typeof createdAt !== "string") {
     throw new TypeError("LastEvaluatedKey is not a bySubject key");
   }
-  return encodeCursor({ correlationId, sk, subjectKey, updatedAt });
+  return encodeCursor({ correlationId, sk, subjectKey, createdAt });
 }
 
 /**
@@ -91,7 +91,7 @@ export function decodeCursor(cursor: string, subjectKey: string): CursorKey {
     correlationId: record[TABLE.partitionKey] as string,
     sk: record[TABLE.sortKey] as string,
     subjectKey: record[TABLE.subjectIndex.partitionKey] as string,
-    updatedAt: record[TABLE.subjectIndex.sortKey] as string,
+    createdAt: record[TABLE.subjectIndex.sortKey] as string,
   };
   // Canonical form only: no other key order, whitespace, escapes, padding or trailing bits.
   if (encodeCursor(key) !== cursor) throw new InvalidCursor();
@@ -99,7 +99,7 @@ export function decodeCursor(cursor: string, subjectKey: string): CursorKey {
     key.subjectKey !== subjectKey ||
     key.sk !== TABLE.stateSortKey ||
     !isCorrelationId(key.correlationId) ||
-    !ISO_INSTANT.test(key.updatedAt)
+    !ISO_INSTANT.test(key.createdAt)
   ) {
     throw new InvalidCursor();
   }

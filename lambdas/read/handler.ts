@@ -1,5 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createDocumentClient } from "../core/clients.js";
+import { createDocumentClient } from "../core/document-client.js";
 import { withLambdaContext } from "../core/lambda.js";
 import { buildReadDeps } from "./deps.js";
 import { createReadHandler } from "./read.js";

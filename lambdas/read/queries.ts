@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { DEFAULTS, TABLE } from "../core/contract.js";
 import type { HistoryEntry, VerificationState } from "../model/verification.js";
 import { cursorOf, decodeCursor } from "./cursor.js";
@@ -92,7 +92,8 @@ export interface Page<T> {
 }
 
 /**
- * Every verification of one integrator user (GSI `bySubject`), newest update first, paginated.
+ * Every verification of one integrator user, newest verification first, paginated: a page of
+ * the keys-only subject index, then its state items in one BatchGetItem (in the index's order).
  * `subject` is the user key as the integrator knows it (any length: it is looked up by its
  * `subjectIndexKey`); a `cursor` must be one this function returned for the same subject, else
  * `InvalidCursor` is thrown before DynamoDB is called.
@@ -122,12 +123,35 @@ export async function listBySubject(
               [TABLE.partitionKey]: start.correlationId,
               [TABLE.sortKey]: start.sk,
               [index.partitionKey]: start.subjectKey,
-              [index.sortKey]: start.updatedAt,
+              [index.sortKey]: start.createdAt,
             },
     }),
   );
+  const keys = (page.Items ?? []).map((item) => ({ [TABLE.partitionKey]: item[TABLE.partitionKey], [TABLE.sortKey]: TABLE.stateSortKey }));
+  const items = await batchGetStates(client, tableName, keys);
   return {
-    items: (page.Items ?? []).map((item) => view(item as StateItem)),
+    items: keys.flatMap((key) => {
+      const item = items.get(String(key[TABLE.partitionKey]));
+      return item === undefined ? [] : [view(item)];
+    }),
     next: page.LastEvaluatedKey ? cursorOf(page.LastEvaluatedKey) : null,
   };
+}
+
+/** The state items of `keys` by correlationId (at most 100 keys: a page), retrying what DynamoDB leaves unprocessed. */
+async function batchGetStates(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Record<string, unknown>[],
+): Promise<Map<string, StateItem>> {
+  const found = new Map<string, StateItem>();
+  let pending: Record<string, unknown>[] = [...keys];
+  for (let round = 0; pending.length > 0; round += 1) {
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** round)));
+    if (round > 8) throw new Error("BatchGetItem kept leaving keys unprocessed");
+    const answer = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending } } }));
+    for (const item of answer.Responses?.[tableName] ?? []) found.set(String(item[TABLE.partitionKey]), item as StateItem);
+    pending = answer.UnprocessedKeys?.[tableName]?.Keys ?? [];
+  }
+  return found;
 }

@@ -90,7 +90,7 @@ export function createReadHandler(deps: ReadDeps) {
       } catch {
         return answer(READ_ERRORS.badCursor);
       }
-      seen.push(cursor, start.correlationId, start.updatedAt);
+      seen.push(cursor, start.correlationId, start.createdAt);
     }
     try {
       const page = await listBySubject(documents, tableName, subject, { limit, cursor: cursor ?? null });

@@ -12,6 +12,7 @@ import { SERVICES } from "../../lambdas/core/contract.js";
 import { type NormalizedEvent, PROVIDER_IDS, type ProviderId, type Status } from "../../lambdas/core/event.js";
 import type { MetricName } from "../../lambdas/core/metrics.js";
 import { fold } from "../../lambdas/model/transition.js";
+import { JOURNEYS } from "../../local/journeys.js";
 import { type SampleOptions, type SampleRequest, sampleSessionId, sampleWebhook } from "../../local/samples.js";
 import { consumeStatusChanges, queueDepth, readVerification, useLocalPipeline, type VerificationView } from "../support/pipeline.js";
 import { receipt } from "../support/providers.js";
@@ -20,68 +21,6 @@ import { expectValid, validateStatusChange } from "../support/schemas.js";
 const SECRET = "load-secret";
 const VERIFICATIONS_PER_PROVIDER = 50;
 const DUPLICATE_SHARE = 0.2;
-
-interface Step {
-  readonly status: Status;
-  readonly minute: number;
-  readonly attempt?: string;
-}
-
-/** Real lifecycles per provider, in the order they happen; several per provider, used in turn. */
-const JOURNEYS: Record<ProviderId, readonly (readonly Step[])[]> = {
-  veriff: [
-    [
-      { status: "started", minute: 0, attempt: "a1" },
-      { status: "submitted", minute: 1, attempt: "a1" },
-      { status: "resubmission_requested", minute: 3, attempt: "a1" },
-      { status: "started", minute: 4, attempt: "a2" },
-      { status: "submitted", minute: 5, attempt: "a2" },
-      { status: "approved", minute: 6, attempt: "a2" },
-    ],
-    // expired arrives with decisionTime null, after a timed resubmission request
-    [
-      { status: "started", minute: 0, attempt: "a1" },
-      { status: "submitted", minute: 1, attempt: "a1" },
-      { status: "resubmission_requested", minute: 3, attempt: "a1" },
-      { status: "expired", minute: 9, attempt: "a1" },
-    ],
-  ],
-  idngo: [
-    [
-      { status: "created", minute: 0 },
-      { status: "submitted", minute: 1 },
-      { status: "in_review", minute: 2 },
-      { status: "approved", minute: 3 },
-    ],
-    [
-      { status: "created", minute: 0 },
-      { status: "submitted", minute: 1 },
-      { status: "approved", minute: 3 },
-      { status: "rejected", minute: 4 },
-    ],
-  ],
-  idbeyond: [
-    // an extraction (started) delivered after the decision, with a later timestamp
-    [
-      { status: "started", minute: 0 },
-      { status: "submitted", minute: 1 },
-      { status: "in_review", minute: 2 },
-      { status: "approved", minute: 3 },
-      { status: "started", minute: 8 },
-    ],
-  ],
-  neurovision: [
-    [
-      { status: "submitted", minute: 0 },
-      { status: "in_review", minute: 1 },
-      { status: "approved", minute: 2 },
-    ],
-    [
-      { status: "submitted", minute: 0 },
-      { status: "rejected", minute: 2 },
-    ],
-  ],
-};
 
 interface Delivery {
   readonly provider: ProviderId;

@@ -43,13 +43,13 @@ describe("ReadApi", () => {
     t.expectHouseFunction(read.readFunction, { timeout: 10, service: "kyc-read", env: { TABLE_NAME: { Ref: table } } });
   });
 
-  it("has its own role allowed exactly: trace, write its logs, GetItem and Query on the table, Query on bySubject", () => {
+  it("has its own role allowed exactly: trace, write its logs, GetItem, Query and BatchGetItem on the table, Query on the subject index", () => {
     const { role, logGroup, table } = ids();
     expect(t.roleStatements(role)).toEqual([
       XRAY_STATEMENT, // active tracing: acknowledged for cdk-nag on the role (X-Ray has no resource-level permissions)
       { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: getAtt(logGroup) },
-      { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:Query"], Resource: getAtt(table) },
-      { Effect: "Allow", Action: "dynamodb:Query", Resource: { "Fn::Join": ["", [getAtt(table), "/index/bySubject"]] } },
+      { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"], Resource: getAtt(table) },
+      { Effect: "Allow", Action: "dynamodb:Query", Resource: { "Fn::Join": ["", [getAtt(table), "/index/bySubjectCreated"]] } },
     ]);
   });
 

@@ -102,7 +102,7 @@ describe("per-stage defaults", () => {
     ["prod", () => prod, 30, true, "INFO"],
     ["dev", () => dev, 7, false, "DEBUG"],
   ] as const)(
-    "%s: log retention, table deletion protection (retained either way), POWERTOOLS_LOG_LEVEL",
+    "%s: log retention, table deletion protection (retained either way), POWERTOOLS_LOG_LEVEL and Lambda's log level",
     (_, get, days, protection, level) => {
       const b = get();
       const retention = b.t.ofType("AWS::Logs::LogGroup").map(([, g]) => g.Properties["RetentionInDays"]);
@@ -113,6 +113,7 @@ describe("per-stage defaults", () => {
       expect(functions).toHaveLength(7);
       for (const fn of functions) {
         expect(envOf(fn)["POWERTOOLS_LOG_LEVEL"]).toBe(level);
+        expect(fn["LoggingConfig"]).toMatchObject({ LogFormat: "JSON", ApplicationLogLevel: level, SystemLogLevel: "WARN" });
         expect(fn["TracingConfig"]).toEqual({ Mode: "Active" });
       }
     },
@@ -150,10 +151,10 @@ describe("per-stage defaults", () => {
   });
 
   it("explicit props (and context keys) win over the stage's defaults", () => {
-    const b = build({ stage: "dev", logRetentionDays: "90", tableDeletionProtection: "true", logLevel: "WARN" });
+    const b = build({ stage: "dev", logRetentionDays: "90", tableDeletionProtection: "true", logLevel: "INFO" });
     expect(new Set(b.t.ofType("AWS::Logs::LogGroup").map(([, g]) => g.Properties["RetentionInDays"]))).toEqual(new Set([90]));
     expect(b.t.ofType("AWS::DynamoDB::Table")[0]?.[1].Properties["DeletionProtectionEnabled"]).toBe(true);
-    expect(new Set(functionsOf(b).map((fn) => envOf(fn)["POWERTOOLS_LOG_LEVEL"]))).toEqual(new Set(["WARN"]));
+    expect(new Set(functionsOf(b).map((fn) => envOf(fn)["POWERTOOLS_LOG_LEVEL"]))).toEqual(new Set(["INFO"]));
   });
 });
 

@@ -89,18 +89,28 @@ describe("status-change publisher", () => {
       EventSourceArn: getAtt(table, "StreamArn"),
       FunctionName: { Ref: fn },
       StartingPosition: "TRIM_HORIZON",
-      BatchSize: 10,
+      BatchSize: 100,
       ParallelizationFactor: 1,
       FunctionResponseTypes: ["ReportBatchItemFailures"],
       BisectBatchOnFunctionError: true,
       // -1 = retry until the record is too old (the default, written out); then the batch goes to the failure queue.
       MaximumRetryAttempts: -1,
       MaximumRecordAgeInSeconds: 12 * 3600,
-      FilterCriteria: { Filters: [{ Pattern: expect.any(String) as unknown }] },
+      FilterCriteria: { Filters: [{ Pattern: expect.any(String) as unknown }, { Pattern: expect.any(String) as unknown }] },
       DestinationConfig: { OnFailure: { Destination: getAtt(failures) } },
     });
-    const [filter] = (mapping["FilterCriteria"] as { Filters: { Pattern: string }[] }).Filters;
-    expect(JSON.parse(filter?.Pattern ?? "null")).toEqual({ dynamodb: { Keys: { sk: { S: ["STATE"] } } } });
+    // Only writes of the state item that changed its status (or that predate the `statusChanged` attribute).
+    const filters = (mapping["FilterCriteria"] as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern) as unknown);
+    expect(filters).toEqual([
+      {
+        eventName: ["INSERT", "MODIFY"],
+        dynamodb: { Keys: { sk: { S: ["STATE"] } }, NewImage: { statusChanged: { BOOL: [true] } } },
+      },
+      {
+        eventName: ["INSERT", "MODIFY"],
+        dynamodb: { Keys: { sk: { S: ["STATE"] } }, NewImage: { statusChanged: { BOOL: [{ exists: false }] } } },
+      },
+    ]);
   });
 
   it("has its own role allowed exactly: trace, write its logs, send status changes, read the stream, report failures", () => {

@@ -89,7 +89,7 @@ describe("consumer function", () => {
       {
         Effect: "Allow",
         // TransactWriteItems is authorized per item; no Scan, DeleteItem, batch actions or index ARN.
-        Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
+        Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
         Resource: getAtt(table),
       },
       {

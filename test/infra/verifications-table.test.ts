@@ -1,4 +1,5 @@
 import { Stack } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { VerificationsTable } from "../../lib/verifications-table.js";
 import { expectNagClean, getAtt, logicalIdOf, type StackTemplate, type Synthesized, synthWithNag } from "../support/cdk.js";
@@ -31,6 +32,7 @@ describe("VerificationsTable", () => {
         { AttributeName: "sk", AttributeType: "S" },
         { AttributeName: "subjectKey", AttributeType: "S" },
         { AttributeName: "updatedAt", AttributeType: "S" },
+        { AttributeName: "createdAt", AttributeType: "S" },
       ],
       BillingMode: "PAY_PER_REQUEST",
       // SSEEnabled without SSEType/KMSMasterKeyId: KMS with the AWS managed key aws/dynamodb.
@@ -39,6 +41,8 @@ describe("VerificationsTable", () => {
       // Feeds the status-change publisher (test/infra/status-changes.test.ts).
       StreamSpecification: { StreamViewType: "NEW_AND_OLD_IMAGES" },
       DeletionProtectionEnabled: true, // default; -c tableDeletionProtection=false: test/infra/cdk-synth.test.ts
+      // The index of earlier versions stays (an upgrade adds one index per update), then the
+      // keys-only index on the immutable createdAt that the read API uses.
       GlobalSecondaryIndexes: [
         {
           IndexName: "bySubject",
@@ -48,9 +52,25 @@ describe("VerificationsTable", () => {
           ],
           Projection: { ProjectionType: "ALL" },
         },
+        {
+          IndexName: "bySubjectCreated",
+          KeySchema: [
+            { AttributeName: "subjectKey", KeyType: "HASH" },
+            { AttributeName: "createdAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "KEYS_ONLY" },
+        },
       ],
     });
     expect(t.resources[id]).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  });
+
+  it("retires the index of earlier versions with legacySubjectIndex: false (the second deploy of an upgrade), keeping the table", () => {
+    const stack = new Stack();
+    const retired = new VerificationsTable(stack, "VerificationsTable", { legacySubjectIndex: false });
+    const props = Template.fromStack(stack).toJSON()["Resources"][logicalIdOf(retired.table)]["Properties"] as Record<string, unknown>;
+    expect((props["GlobalSecondaryIndexes"] as { IndexName: string }[]).map((i) => i.IndexName)).toEqual(["bySubjectCreated"]);
+    expect(logicalIdOf(retired.table)).toBe(logicalIdOf(verifications.table));
   });
 
   it("is the construct's Default child: the logical ID of a table with the construct's id", () => {

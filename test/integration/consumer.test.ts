@@ -30,8 +30,9 @@ function faultyDocuments(endpoint: string, failures: (eventId: string) => boolea
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint, maxAttempts: 1 });
   client.middlewareStack.add(
     (next) => async (args) => {
-      const input = args.input as { TransactItems?: { Put?: { Item?: Record<string, unknown> } }[] };
-      const eventId = input.TransactItems?.[0]?.Put?.Item?.["eventId"];
+      // Either write of the event: its state item (the event it applies) or its history item.
+      const item = (args.input as { Item?: Record<string, unknown> }).Item;
+      const eventId = item?.["eventId"] ?? item?.["appliedEventId"];
       if (typeof eventId === "string" && failures(eventId))
         throw Object.assign(new Error("injected fault"), { name: "InternalServerError" });
       return next(args);

@@ -25,7 +25,7 @@ const getState = async (correlationId: string) =>
   (await client.send(new GetItemCommand({ TableName: tableName, Key: state(correlationId), ConsistentRead: true }))).Item;
 
 describe("DynamoDB Local (one per run, from test/global-setup.ts)", () => {
-  it("creates the verifications table as the stack defines it: keys, on-demand, bySubject GSI (ALL)", async () => {
+  it("creates the verifications table as the stack defines it: keys, on-demand, the keys-only subject index on createdAt", async () => {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.TableStatus).toBe("ACTIVE");
     expect(Table?.KeySchema).toEqual([
@@ -35,19 +35,19 @@ describe("DynamoDB Local (one per run, from test/global-setup.ts)", () => {
     expect(Table?.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
     expect(Table?.AttributeDefinitions?.map((d) => `${d.AttributeName}:${d.AttributeType}`).sort()).toEqual([
       "correlationId:S",
+      "createdAt:S",
       "sk:S",
       "subjectKey:S",
-      "updatedAt:S",
     ]);
     expect(Table?.GlobalSecondaryIndexes).toHaveLength(1);
     expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({
-      IndexName: "bySubject",
+      IndexName: "bySubjectCreated",
       IndexStatus: "ACTIVE",
       KeySchema: [
         { AttributeName: "subjectKey", KeyType: "HASH" },
-        { AttributeName: "updatedAt", KeyType: "RANGE" },
+        { AttributeName: "createdAt", KeyType: "RANGE" },
       ],
-      Projection: { ProjectionType: "ALL" },
+      Projection: { ProjectionType: "KEYS_ONLY" },
     });
     expect(Table?.LocalSecondaryIndexes).toBeUndefined();
   });
@@ -60,15 +60,15 @@ describe("DynamoDB Local (one per run, from test/global-setup.ts)", () => {
     expect(seen.Item).toBeUndefined();
   });
 
-  it("lists state items of a subject through the bySubject GSI, newest last", async () => {
-    for (const [id, updatedAt] of [
+  it("lists state items of a subject through the subject index, oldest first", async () => {
+    for (const [id, createdAt] of [
       ["gsi:b", "2026-11-22T10:00:02.000Z"],
       ["gsi:a", "2026-11-22T10:00:01.000Z"],
     ] as const) {
       await client.send(
         new PutItemCommand({
           TableName: tableName,
-          Item: { ...state(id), subjectKey: { S: "subject-gsi" }, updatedAt: { S: updatedAt } },
+          Item: { ...state(id), subjectKey: { S: "subject-gsi" }, createdAt: { S: createdAt } },
         }),
       );
     }

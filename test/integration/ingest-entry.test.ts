@@ -50,7 +50,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: "local",
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
-    POWERTOOLS_LOG_LEVEL: "INFO",
+    POWERTOOLS_LOG_LEVEL: "DEBUG",
     POWERTOOLS_SERVICE_NAME: "kyc-ingest-idbeyond",
     // As the Lambda runtime sets it (Powertools reports cold starts of on-demand environments only).
     AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",

@@ -13,6 +13,7 @@ import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from 
 import { recordingLogger, recordingMetrics, webhookEvent } from "../support/apigw.js";
 import { encryptNeurovision } from "../support/neurovision-crypto.js";
 import { fixture } from "../support/providers.js";
+import { expectValid, validateNormalizedEvent } from "../support/schemas.js";
 
 const SECRET = "integration-secret";
 const hmac = (alg: string, body: string) => createHmac(alg, SECRET).update(body).digest("hex");
@@ -154,6 +155,7 @@ describe("ingest → local SQS FIFO", () => {
       expect(message?.Attributes?.["MessageGroupId"]).toBe(correlationId);
       expect(message?.Attributes?.["MessageDeduplicationId"]).toBe(eventId);
       const event = JSON.parse(message?.Body ?? "{}") as Record<string, unknown>;
+      expectValid(validateNormalizedEvent, event); // the published JSON Schema describes what lands on the queue
       expect(event).toMatchObject({ specVersion: "1", provider, correlationId, eventId });
     });
 

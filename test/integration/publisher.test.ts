@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { CreateQueueCommand, type Message, ReceiveMessageCommand, type SendMessageCommandInput, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SendMessageBatchCommandInput,
+  type SendMessageBatchCommandOutput,
+  type SendMessageCommandInput,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,16 +32,29 @@ afterAll(async () => {
 
 type Fault = "none" | "crash-before-send" | "crash-after-send";
 
-/** An SQS client for the publisher whose first SendMessage crashes before or after reaching the queue. */
+/**
+ * An SQS client for the publisher whose first send crashes before or after reaching the queue, and
+ * that refuses every message of `alwaysFailGroup` (as SQS reports a failed entry of a batch: the
+ * call succeeds, the other entries are sent, that entry is listed under `Failed`).
+ */
 function publisherSqs(fault: Fault, alwaysFailGroup?: { groupId: string; attempts: number[] }): SQSClient {
   const client = new SQSClient({ ...LOCAL_AWS, endpoint: sqs.endpoint, maxAttempts: 1 });
   let armed = fault !== "none";
   client.middlewareStack.add(
     (next) => async (args) => {
-      const input = args.input as Partial<SendMessageCommandInput>;
+      const input = args.input as Partial<SendMessageCommandInput & SendMessageBatchCommandInput>;
       if (alwaysFailGroup !== undefined && input.MessageGroupId === alwaysFailGroup.groupId) {
         alwaysFailGroup.attempts.push(Date.now());
         throw Object.assign(new Error("status-changes refuses this one"), { name: "Refused" });
+      }
+      const refused = (input.Entries ?? []).filter((entry) => entry.MessageGroupId === alwaysFailGroup?.groupId);
+      if (alwaysFailGroup !== undefined && refused.length > 0) {
+        alwaysFailGroup.attempts.push(Date.now());
+        const others = (input.Entries ?? []).filter((entry) => !refused.includes(entry));
+        const sent = others.length === 0 ? undefined : await next({ ...args, input: { ...input, Entries: others } as typeof args.input });
+        const output = (sent?.output ?? {}) as SendMessageBatchCommandOutput;
+        const failed = refused.map((entry) => ({ Id: entry.Id, Code: "Refused", SenderFault: false }));
+        return { ...sent, response: sent?.response, output: { ...output, Successful: output.Successful ?? [], Failed: failed } };
       }
       if (!armed) return next(args);
       armed = false;

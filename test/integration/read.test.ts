@@ -157,7 +157,7 @@ describe("read routes", () => {
       // A cursor is exactly the index's key attributes, strings only.
       for (const cursor of cursors) {
         const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Record<string, unknown>;
-        expect(Object.keys(key).sort()).toEqual(["correlationId", "sk", "subjectKey", "updatedAt"]);
+        expect(Object.keys(key).sort()).toEqual(["correlationId", "createdAt", "sk", "subjectKey"]);
         expect(key).toMatchObject({ sk: "STATE", subjectKey: user });
       }
     }
@@ -297,29 +297,29 @@ describe("bad input is a 4xx decided before DynamoDB is called, never a 500", ()
       "a missing key": keyJson({ correlationId: key.correlationId, sk: key.sk, subjectKey: key.subjectKey }),
       "an extra key": keyJson({ ...key, extra: "x" }),
       "a __proto__ key": json(
-        `{"correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}","__proto__":{}}`,
+        `{"correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","createdAt":"${key.createdAt}","__proto__":{}}`,
       ),
-      "1e400 (was a 500)": json(`{"correlationId":1e400,"sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}"}`),
+      "1e400 (was a 500)": json(`{"correlationId":1e400,"sk":"STATE","subjectKey":"${user}","createdAt":"${key.createdAt}"}`),
       "an integer above 2^53 (was a 500)": json(
-        `{"correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","updatedAt":9007199254740993}`,
+        `{"correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","createdAt":9007199254740993}`,
       ),
-      "a null value": keyJson({ ...key, updatedAt: null }),
+      "a null value": keyJson({ ...key, createdAt: null }),
       "an object value": keyJson({ ...key, correlationId: { S: key.correlationId } }),
       "nested 3,000 deep (was a 500)": json(
-        `{"correlationId":${nested(3000)},"sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}"}`,
+        `{"correlationId":${nested(3000)},"sk":"STATE","subjectKey":"${user}","createdAt":"${key.createdAt}"}`,
       ),
-      "nested 1,000 deep": json(`{"correlationId":${nested(1000)},"sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}"}`),
+      "nested 1,000 deep": json(`{"correlationId":${nested(1000)},"sk":"STATE","subjectKey":"${user}","createdAt":"${key.createdAt}"}`),
       "too long": "A".repeat(MAX_CURSOR_LENGTH + 1),
       whitespace: json(JSON.stringify(key, null, 1)),
-      "another key order": keyJson({ sk: key.sk, correlationId: key.correlationId, subjectKey: key.subjectKey, updatedAt: key.updatedAt }),
+      "another key order": keyJson({ sk: key.sk, correlationId: key.correlationId, subjectKey: key.subjectKey, createdAt: key.createdAt }),
       "a duplicate key": json(
-        `{"correlationId":"x","correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","updatedAt":"${key.updatedAt}"}`,
+        `{"correlationId":"x","correlationId":"${key.correlationId}","sk":"STATE","subjectKey":"${user}","createdAt":"${key.createdAt}"}`,
       ),
       "escaped characters": json(JSON.stringify(key).replace("STATE", "\\u0053TATE")),
       "another subject's cursor": encodeCursor({ ...key, subjectKey: "someone-else" }),
       "a history sort key": encodeCursor({ ...key, sk: "EVENT#x" }),
       "a correlationId that can't be one": encodeCursor({ ...key, correlationId: "nope" }),
-      "an updatedAt that is not an instant": encodeCursor({ ...key, updatedAt: "yesterday" }),
+      "an createdAt that is not an instant": encodeCursor({ ...key, createdAt: "yesterday" }),
     };
     for (const [name, cursor] of Object.entries(bad)) {
       const before = calls;
@@ -341,7 +341,7 @@ describe("bad input is a 4xx decided before DynamoDB is called, never a 500", ()
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let checked = 0;
     for (let n = 1; n <= 3; n += 1) {
-      const key = { correlationId: `veriff:${"x".repeat(n)}`, sk: "STATE", subjectKey: user, updatedAt: "2026-11-01T10:00:00.000Z" };
+      const key = { correlationId: `veriff:${"x".repeat(n)}`, sk: "STATE", subjectKey: user, createdAt: "2026-11-01T10:00:00.000Z" };
       const cursor = encodeCursor(key);
       expect(decodeCursor(cursor, user)).toEqual(key);
       const bytes = Buffer.from(cursor, "base64url");
@@ -454,13 +454,13 @@ describe("any input: 200, 400 or 404, never a 500, never echoed", () => {
     fc.uint8Array({ maxLength: 200 }).map((bytes) => b64(Buffer.from(bytes))),
     fc
       .record(
-        { correlationId: fc.jsonValue(), sk: fc.jsonValue(), subjectKey: fc.jsonValue(), updatedAt: fc.jsonValue() },
+        { correlationId: fc.jsonValue(), sk: fc.jsonValue(), subjectKey: fc.jsonValue(), createdAt: fc.jsonValue() },
         { requiredKeys: [] },
       )
       .map((key) => b64(JSON.stringify(key))),
     fc
-      .record({ correlationId: anyText, updatedAt: anyText })
-      .map((k) => encodeCursor({ correlationId: k.correlationId, sk: "STATE", subjectKey: user, updatedAt: k.updatedAt })),
+      .record({ correlationId: anyText, createdAt: anyText })
+      .map((k) => encodeCursor({ correlationId: k.correlationId, sk: "STATE", subjectKey: user, createdAt: k.createdAt })),
   );
   const listQuery = fc
     .record(
@@ -521,7 +521,7 @@ describe("unexpected failures", () => {
     const handler = createReadHandler({ documents, tableName: table, logger: failing });
     const secretId = `veriff:${randomUUID()}`;
     const secretSubject = `subject-${randomUUID()}`;
-    const cursor = encodeCursor({ correlationId: secretId, sk: "STATE", subjectKey: secretSubject, updatedAt: "2026-11-01T10:00:00.000Z" });
+    const cursor = encodeCursor({ correlationId: secretId, sk: "STATE", subjectKey: secretSubject, createdAt: "2026-11-01T10:00:00.000Z" });
     for (const event of [get(`/verifications/${secretId}`), get("/verifications", `subject=${secretSubject}&cursor=${cursor}`)]) {
       const res = await handler(event);
       expect(res).toMatchObject({ statusCode: 500, body: JSON.stringify({ error: "internal error" }) });
@@ -540,7 +540,7 @@ describe("unexpected failures", () => {
       throw Object.assign(new Error("The provided key element does not match the schema"), { name: "ValidationException" });
     });
     const handler = createReadHandler({ documents, tableName: table, logger: warned });
-    const cursor = encodeCursor({ correlationId: "veriff:x", sk: "STATE", subjectKey: user, updatedAt: "2026-11-01T10:00:00.000Z" });
+    const cursor = encodeCursor({ correlationId: "veriff:x", sk: "STATE", subjectKey: user, createdAt: "2026-11-01T10:00:00.000Z" });
     expect(await handler(get("/verifications/veriff:x"))).toMatchObject({ statusCode: 400, body: JSON.stringify(READ_ERRORS.badKey.body) });
     expect(await handler(get("/verifications", `subject=${user}`))).toMatchObject({
       statusCode: 400,

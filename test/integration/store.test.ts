@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dynamoStore, type VerificationStore } from "../../lambdas/consumer/store.js";
+import { TABLE } from "../../lambdas/core/contract.js";
 import { type NormalizedEvent, PROVIDER_IDS, type ProviderId } from "../../lambdas/core/event.js";
 import { fold } from "../../lambdas/model/transition.js";
 import { getVerification, listBySubject } from "../../lambdas/read/queries.js";
@@ -111,6 +112,95 @@ describe("real traffic", () => {
   });
 });
 
+describe("two conditional writes instead of a transaction", () => {
+  /** A store whose client fails the first history write, after the state write went through: a crash in between. */
+  function interruptedOnce(): VerificationStore {
+    const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamoEndpoint() });
+    let armed = true;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const item = (args.input as { Item?: { sk?: { S?: string } } }).Item;
+        if (armed && context.commandName === "PutItemCommand" && item?.sk?.S?.startsWith("EVENT#")) {
+          armed = false;
+          throw Object.assign(new Error("crashed between the two writes"), { name: "Crash" });
+        }
+        return next(args);
+      },
+      { step: "serialize", name: "crashBetweenWrites" },
+    );
+    return dynamoStore(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), { tableName });
+  }
+
+  it("an apply interrupted between the state and the history write completes on its retry: one transition, history 'applied'", async () => {
+    const submitted = providerEvent("idngo", "submitted", 1, { sessionId: newSession("idngo") });
+    const approved = providerEvent("idngo", "approved", 2, { sessionId: submitted.correlationId.slice(6) });
+    await store.apply(submitted);
+    const crashing = interruptedOnce();
+    await expect(crashing.apply(approved)).rejects.toThrow("crashed between the two writes");
+    const half = await getVerification(documents, tableName, approved.correlationId);
+    expect(half).toMatchObject({ status: "approved", version: 2 });
+    expect(half?.history.map((h) => h.eventId)).toEqual([submitted.eventId]);
+    // The retry (the record comes back from SQS): no second state write, the history completed.
+    expect(await crashing.apply(approved)).toMatchObject({ outcome: "applied", redelivery: false, status: "approved" });
+    expect(await store.apply(approved)).toMatchObject({ outcome: "duplicate", redelivery: true });
+    const done = await getVerification(documents, tableName, approved.correlationId);
+    expect(done).toMatchObject({ status: "approved", version: 2 });
+    expect(done?.history.map((h) => [h.eventId, h.outcome])).toEqual([
+      [submitted.eventId, "applied"],
+      [approved.eventId, "applied"],
+    ]);
+  });
+
+  it("a stale (eventually consistent) read costs a round: the state write fails on its version, the event is decided again on a consistent read", async () => {
+    const sessionId = newSession("idngo");
+    const submitted = providerEvent("idngo", "submitted", 1, { sessionId });
+    const approved = providerEvent("idngo", "approved", 2, { sessionId });
+    await store.apply(submitted);
+    const staleImage = (
+      await documents.send(new GetCommand({ TableName: tableName, Key: { correlationId: submitted.correlationId, sk: "STATE" } }))
+    ).Item;
+    await store.apply(providerEvent("idngo", "in_review", 1.5, { sessionId }));
+    // The next read of the state answers what it was two writes ago, as a lagging replica could.
+    const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamoEndpoint() });
+    const reads: boolean[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "GetItemCommand") return next(args);
+        const consistent = (args.input as { ConsistentRead?: boolean }).ConsistentRead === true;
+        reads.push(consistent);
+        const result = await next(args);
+        // Outside the document client's marshalling: items are plain objects here.
+        if (reads.length === 1) (result.output as { Item?: unknown }).Item = staleImage;
+        return result;
+      },
+      { step: "initialize", name: "staleFirstRead" },
+    );
+    const lagging = dynamoStore(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), { tableName });
+    expect(await lagging.apply(approved)).toMatchObject({ outcome: "applied", previousStatus: "in_review", status: "approved" });
+    expect(reads).toEqual([false, true]);
+    expect(await getVerification(documents, tableName, approved.correlationId)).toMatchObject({ status: "approved", version: 3 });
+  });
+
+  it("a redelivered event never moves the state again, whatever happened since (property, against DynamoDB Local)", async () => {
+    await fc.assert(
+      fc.asyncProperty(shuffledWithDuplicates([0, 1, 2, 3, 4, 5, 6, 7]), async (order) => {
+        const events = rekey(realisticSequence("idngo", newSession("idngo")), randomUUID().slice(0, 8));
+        let versionBefore = 0;
+        for (const i of order) {
+          const event = events[i];
+          if (event === undefined) continue;
+          const result = await store.apply(event);
+          const view = await getVerification(documents, tableName, event.correlationId);
+          if (result.redelivery) expect(view?.version).toBe(versionBefore);
+          versionBefore = view?.version ?? 0;
+        }
+        expect((await getVerification(documents, tableName, events[0]?.correlationId ?? ""))?.status).toBe(fold(events)?.status);
+      }),
+      { numRuns: 10 },
+    );
+  });
+});
+
 describe("concurrency", () => {
   it("the same event delivered concurrently is applied exactly once", async () => {
     const event = providerEvent("idbeyond", "approved", 1, { sessionId: newSession("idbeyond") });
@@ -174,7 +264,7 @@ describe("subject index", () => {
     const raw = await documents.send(
       new QueryCommand({
         TableName: tableName,
-        IndexName: "bySubject",
+        IndexName: TABLE.subjectIndex.name,
         KeyConditionExpression: "subjectKey = :u",
         ExpressionAttributeValues: { ":u": user },
       }),

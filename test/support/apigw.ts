@@ -36,6 +36,7 @@ export function webhookEvent(
 /** Records log calls so tests can assert what was (and was not) logged. */
 export function recordingLogger(): {
   lines: string[];
+  debug: (m: string, ...a: Record<string, unknown>[]) => void;
   info: (m: string, ...a: Record<string, unknown>[]) => void;
   warn: (m: string, ...a: Record<string, unknown>[]) => void;
   error: (m: string, ...a: Record<string, unknown>[]) => void;
@@ -46,7 +47,7 @@ export function recordingLogger(): {
     (message: string, ...attributes: Record<string, unknown>[]) => {
       lines.push(JSON.stringify({ level, message, ...Object.assign({}, ...attributes) }));
     };
-  return { lines, info: record("info"), warn: record("warn"), error: record("error") };
+  return { lines, debug: record("debug"), info: record("info"), warn: record("warn"), error: record("error") };
 }
 
 /** Records what a function counts, as the sum per metric and dimension set (and how often it flushed). */

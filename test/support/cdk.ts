@@ -165,7 +165,8 @@ export class StackTemplate {
   /**
    * The house defaults every KycFunction must have (nodejs22.x, arm64, bundled index.handler, 256 MB,
    * active X-Ray tracing, its own role and log group, retained, with 30 days' retention unless said
-   * otherwise) and exactly the environment given (log level INFO unless said otherwise).
+   * otherwise; JSON logs, the platform's at WARN, the application's at the function's log level) and
+   * exactly the environment given (log level INFO unless said otherwise).
    */
   expectHouseFunction(
     fn: KycFunction,
@@ -180,8 +181,13 @@ export class StackTemplate {
       MemorySize: 256,
       Timeout: expected.timeout,
       Role: getAtt(roleIdOf(fn)),
-      LoggingConfig: { LogGroup: { Ref: logGroup } },
       TracingConfig: { Mode: "Active" },
+    });
+    expect(this.props(id)["LoggingConfig"]).toEqual({
+      LogGroup: { Ref: logGroup },
+      LogFormat: "JSON",
+      ApplicationLogLevel: expected.logLevel ?? "INFO",
+      SystemLogLevel: "WARN",
     });
     expect(this.resources[logGroup]).toMatchObject({
       Properties: { RetentionInDays: expected.retentionDays ?? 30 },

@@ -47,7 +47,7 @@ describe("Lambda configuration from the environment", () => {
 
   it("builds the ingest dependencies the same way for Lambda and local mode: local secrets from {PROVIDER}_WEBHOOK_SECRET", async () => {
     const base = { PROVIDER_ID: "veriff", EVENTS_QUEUE_URL: "http://127.0.0.1:1/q.fifo" };
-    const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
     const deps = buildIngestDeps(
       { ...base, VERIFF_WEBHOOK_SECRET: " new, old " },
       { sqs: {} as never, logger, metrics: recordingMetrics() },

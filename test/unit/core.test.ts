@@ -1,9 +1,10 @@
+import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hexDigestEquals, hmacHex, matchesAnySecret } from "../../lambdas/core/crypto.js";
+import { hexDigestEquals, hmacDigest, hmacHex, matchesAnySecret } from "../../lambdas/core/crypto.js";
 import { header } from "../../lambdas/core/http.js";
 import { toSqsId } from "../../lambdas/core/sqs-message.js";
-import { toIsoTime } from "../../lambdas/core/time.js";
+import { isCanonicalTime, toIsoTime } from "../../lambdas/core/time.js";
 
 const SQS_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 
@@ -35,17 +36,32 @@ describe("digest comparison", () => {
   const body = Buffer.from('{"a":1}');
   it("accepts the right digest in either hex case and rejects others", () => {
     const digest = hmacHex("sha256", "s", body);
-    expect(hexDigestEquals(digest, digest)).toBe(true);
-    expect(hexDigestEquals(digest.toUpperCase(), digest)).toBe(true);
-    expect(hexDigestEquals(digest.slice(1), digest)).toBe(false);
-    expect(hexDigestEquals("", digest)).toBe(false);
+    const raw = hmacDigest("sha256", "s", body);
+    expect(raw.toString("hex")).toBe(createHmac("sha256", "s").update(body).digest("hex"));
+    expect(hexDigestEquals(digest, raw)).toBe(true);
+    expect(hexDigestEquals(digest.toUpperCase(), raw)).toBe(true);
+    expect(hexDigestEquals(` ${digest}\n`, raw)).toBe(true);
+    expect(hexDigestEquals(digest.slice(1), raw)).toBe(false);
+    expect(hexDigestEquals(`${digest.slice(0, -1)}g`, raw)).toBe(false); // right length, not hex
+    expect(hexDigestEquals("", raw)).toBe(false);
   });
 
-  it("matches any configured secret but never an empty one", () => {
-    const digestFor = (secret: string) => hmacHex("sha256", secret, body);
-    expect(matchesAnySecret(digestFor("old"), ["new", "old"], digestFor)).toBe(true);
-    expect(matchesAnySecret(digestFor(""), ["", "new"], digestFor)).toBe(false);
-    expect(matchesAnySecret(digestFor("new"), [], digestFor)).toBe(false);
+  it("matches any configured secret but never an empty one; a failure is checked against every secret", () => {
+    const tried: string[] = [];
+    const digestFor = (secret: string) => {
+      tried.push(secret);
+      return hmacDigest("sha256", secret, body);
+    };
+    const hex = (secret: string) => hmacHex("sha256", secret, body);
+    expect(matchesAnySecret(hex("old"), ["new", "old"], digestFor)).toBe(true);
+    expect(matchesAnySecret(hex(""), ["", "new"], digestFor)).toBe(false);
+    expect(matchesAnySecret(hex("new"), [], digestFor)).toBe(false);
+    tried.length = 0;
+    expect(matchesAnySecret(hex("forged"), ["new", "old", "older"], digestFor)).toBe(false);
+    expect(tried).toEqual(["new", "old", "older"]);
+    tried.length = 0;
+    expect(matchesAnySecret(hex("new"), ["new", "old"], digestFor)).toBe(true);
+    expect(tried).toEqual(["new"]); // a match ends the search
   });
 });
 
@@ -65,5 +81,33 @@ describe("toIsoTime", () => {
     expect(toIsoTime(1_724_062_530_000)).toBe("2024-08-19T10:15:30.000Z");
     expect(toIsoTime("yesterday")).toBeNull();
     expect(toIsoTime(null)).toBeNull();
+  });
+
+  it("reads ISO 8601 UTC (its fast path) exactly as any other zone, rolled-over fields included", () => {
+    const pad = (n: number, width: number) => String(n).padStart(width, "0");
+    fc.assert(
+      fc.property(
+        fc.record({
+          year: fc.integer({ min: 0, max: 9999 }),
+          month: fc.integer({ min: 0, max: 13 }),
+          day: fc.integer({ min: 0, max: 32 }),
+          hour: fc.integer({ min: 0, max: 25 }),
+          minute: fc.integer({ min: 0, max: 61 }),
+          second: fc.integer({ min: 0, max: 61 }),
+          fraction: fc.stringMatching(/^(?:\.\d{1,3})?$/),
+        }),
+        ({ year, month, day, hour, minute, second, fraction }) => {
+          const base = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(hour, 2)}:${pad(minute, 2)}:${pad(second, 2)}${fraction}`;
+          const utc = toIsoTime(`${base}Z`);
+          expect(utc).toBe(toIsoTime(`${base}+00:00`)); // the general parser
+          if (utc !== null) expect(isCanonicalTime(utc)).toBe(true);
+          expect(isCanonicalTime(`${base}Z`)).toBe(utc === `${base}Z`);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(toIsoTime("2025-02-30T00:00:00Z")).toBeNull();
+    expect(toIsoTime("2024-02-29T23:59:59.1Z")).toBe("2024-02-29T23:59:59.100Z");
+    expect(isCanonicalTime("2024-02-29T24:00:00.000Z")).toBe(false);
   });
 });
