@@ -3,7 +3,7 @@ import type { IGrantable } from "aws-cdk-lib/aws-iam";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
 import { ConfigError, parseBoolean, parseOneOf, parseWholeNumber, text } from "../lambdas/core/config.js";
-import { CONSUMER } from "../lambdas/core/contract.js";
+import { CONSUMER, RECONCILER } from "../lambdas/core/contract.js";
 import { OPTION_SETTINGS } from "../lambdas/providers/options.js";
 import type { ProviderOptions } from "../lambdas/providers/types.js";
 import type { AlarmThresholds } from "./monitoring.js";
@@ -40,6 +40,18 @@ export interface PipelineStackProps extends StackProps {
   readonly tableDeletionProtection?: boolean;
   /** Keep the subject index of earlier versions (see VerificationsTableProps.legacySubjectIndex). @default true */
   readonly legacySubjectIndex?: boolean;
+  /**
+   * The reconciler (docs/reconciliation.md). `enabled: false` leaves out the pending index, the
+   * reconciler, its schedule and secrets: only for the first deploy of an upgrade from a version
+   * without `bySubjectCreated` (docs/deploy.md, Upgrading). @default enabled, RECONCILER's defaults
+   */
+  readonly reconciliation?: {
+    readonly enabled?: boolean | undefined;
+    readonly scheduleMinutes?: number | undefined;
+    readonly olderThanHours?: number | undefined;
+    readonly idngoApiUrl?: string | undefined;
+    readonly veriffApiUrl?: string | undefined;
+  };
   /** Most concurrent consumer invocations the SQS event source may run (2–1000). @default CONSUMER.maxConcurrency (5) */
   readonly consumerMaxConcurrency?: number;
   /** Principals allowed to consume `status-changes`: see `grantConsumeStatusChanges`. */
@@ -104,7 +116,9 @@ export interface StageDefaults {
  * the table; more than 2 function errors in 5 minutes (one transient error is retried, not paged); more
  * than 5 API 5xx in 5 minutes (providers retry a 503); more than 5 authentication failures per provider
  * in each of 10 minutes (a rotation gone wrong persists; a stray forged request does not); more than 10
- * unmapped webhooks per provider in an hour (a new event type or format, not urgent).
+ * unmapped webhooks per provider in an hour (a new event type or format, not urgent); more than 25
+ * verifications of one provider still stuck after a reconciliation pass (users who never finish
+ * stay in the count for 30 days: docs/reconciliation.md says how to read it).
  */
 export const STAGE_DEFAULTS = {
   production: {
@@ -118,6 +132,7 @@ export const STAGE_DEFAULTS = {
       api5xx: 5,
       authenticationFailures: 5,
       unmappedWebhooks: 10,
+      stuckVerifications: 25,
     },
   },
   development: {
@@ -131,6 +146,7 @@ export const STAGE_DEFAULTS = {
       api5xx: 20,
       authenticationFailures: 20,
       unmappedWebhooks: 50,
+      stuckVerifications: 100,
     },
   },
 } as const satisfies Record<string, StageDefaults>;
@@ -157,6 +173,11 @@ export const CONTEXT_KEYS = [
   "throttleBurstLimit",
   "tableDeletionProtection",
   "legacySubjectIndex",
+  "reconciler",
+  "reconcileScheduleMinutes",
+  "reconcileOlderThanHours",
+  "idngoApiUrl",
+  "veriffApiUrl",
   "consumerMaxConcurrency",
   "statusChangeConsumerRoleArns",
   "verificationReaderRoleArns",
@@ -198,6 +219,24 @@ function parseEmail(name: string, raw: unknown): string | undefined {
     throw new ConfigError(`${name} must be one e-mail address (ops@example.com), got "${value}"`);
   }
   return value;
+}
+
+/** An https:// URL without query or fragment (a provider API's base URL); unset: undefined. */
+function parseHttpsUrl(name: string, raw: unknown): string | undefined {
+  const value = text(raw);
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.protocol !== "https:" || url.search !== "" || url.hash !== "" || url.username !== "") {
+    throw new ConfigError(
+      `${name} must be an https:// base URL without query or credentials (e.g. https://api.sumsub.com), got "${value}"`,
+    );
+  }
+  return value.replace(/\/+$/, "");
 }
 
 /** A comma-separated string (`-c key=arn1,arn2`) or, in cdk.json, a JSON list of role ARNs; unset: undefined. */
@@ -254,6 +293,20 @@ export function configFromContext(node: Node): PipelineStackProps {
       defaults.tableDeletionProtection,
     ),
     legacySubjectIndex: parseBoolean(label("legacySubjectIndex"), raw("legacySubjectIndex"), true),
+    reconciliation: {
+      enabled: parseBoolean(label("reconciler"), raw("reconciler"), true),
+      // EventBridge Scheduler's rate takes whole minutes; a day at most here (a pass a day is the slowest useful).
+      scheduleMinutes: parseWholeNumber(label("reconcileScheduleMinutes"), raw("reconcileScheduleMinutes"), RECONCILER.scheduleMinutes, {
+        min: 5,
+        max: 1440,
+      }),
+      olderThanHours: parseWholeNumber(label("reconcileOlderThanHours"), raw("reconcileOlderThanHours"), RECONCILER.olderThanHours, {
+        min: 1,
+        max: 24 * RECONCILER.maxAgeDays - 1,
+      }),
+      idngoApiUrl: parseHttpsUrl(label("idngoApiUrl"), raw("idngoApiUrl")),
+      veriffApiUrl: parseHttpsUrl(label("veriffApiUrl"), raw("veriffApiUrl")) ?? RECONCILER.defaultVeriffApiUrl,
+    },
     // Lambda's range for an SQS event source's maximum concurrency.
     consumerMaxConcurrency: parseWholeNumber(
       label("consumerMaxConcurrency"),

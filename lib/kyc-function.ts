@@ -278,6 +278,16 @@ export class KycFunction extends NodejsFunction {
     return this;
   }
 
+  /**
+   * Sets `envName` to the table's name and grants exactly dynamodb:Query on the index `indexName`:
+   * nothing on the table itself, no other index (the reconciler's candidates).
+   */
+  allowQueryIndex(table: ITable, indexName: string, envName: EnvName = ENV.tableName): this {
+    this.addEnvironment(envName, table.tableName);
+    this.addToRolePolicy(new PolicyStatement({ actions: ["dynamodb:Query"], resources: [`${table.tableArn}/index/${indexName}`] }));
+    return this;
+  }
+
   /** Sets `envName` to the secret's ARN and grants exactly secretsmanager:GetSecretValue on it. */
   allowReadSecret(secret: ISecret, envName: EnvName = ENV.webhookSecretsArn): this {
     this.addEnvironment(envName, secret.secretArn);

@@ -48,6 +48,8 @@ export interface AlarmThresholds {
   readonly authenticationFailures: number;
   /** Per provider: webhooks accepted but not mapped (recorded without status) in an hour. */
   readonly unmappedWebhooks: number;
+  /** Per provider: verifications still stuck after a reconciliation pass (the pass's count, its maximum over the schedule's period). */
+  readonly stuckVerifications: number;
 }
 
 export interface PipelineMonitoringProps {
@@ -67,6 +69,8 @@ export interface PipelineMonitoringProps {
   readonly statusChangesDlq: IQueue;
   readonly publisherFailuresQueue: IQueue;
   readonly table: ITable;
+  /** The reconciler and its schedule, when the stack has one. */
+  readonly reconciler?: { readonly reconcilerFunction: IFunction; readonly scheduleMinutes: number } | undefined;
 }
 
 const ONE_MINUTE = Duration.minutes(1);
@@ -125,6 +129,8 @@ function pipelineSearch(metricName: MetricName, dimensions: readonly string[], l
  * | `Api5xx`                           | AWS/ApiGateway 5xx, ApiId and Stage `$default` (Sum, 5 min)                                | > 5 / 20                       | 1 of 1  |
  * | `{Provider}AuthenticationFailures` | KycWebhooks AuthenticationFailures {service: kyc-ingest-{provider}, provider} (Sum, 5 min) | > 5 / 20                       | 2 of 2  |
  * | `{Provider}WebhooksUnmapped`       | KycWebhooks WebhooksUnmapped {service: kyc-ingest-{provider}, provider} (Sum, 1 h)         | > 10 / 50                      | 1 of 1  |
+ * | `{Provider}StuckVerifications`     | KycWebhooks StuckVerifications {service: kyc-reconciler, provider} (Maximum, the schedule) | > 25 / 100                     | 1 of 1  |
+ * | `ReconcilerErrors`                 | AWS/Lambda Errors of the reconciler (Sum, the schedule)                                     | > 0                            | 2 of 2  |
  *
  * Alarms are plain CloudWatch alarms, one table of them, exact to read and to test; the dashboard is
  * cdk-monitoring-constructs' (MonitoringFacade): first the flow (webhooks in, rejections, queues,
@@ -215,6 +221,25 @@ export class PipelineMonitoring extends Construct {
         pipelineMetric("WebhooksUnmapped", service, { provider }, { period: ONE_HOUR }),
         thresholds.unmappedWebhooks,
         `${provider} sends events the pipeline cannot map (recorded without status): a new event type or format?`,
+      );
+    }
+    if (props.reconciler !== undefined) {
+      // One data point per pass; CloudWatch alarm periods stop at a day.
+      const period = Duration.minutes(Math.min(props.reconciler.scheduleMinutes, 1440));
+      for (const provider of PROVIDER_IDS) {
+        alarm(
+          `${providerName(provider)}StuckVerifications`,
+          pipelineMetric("StuckVerifications", SERVICES.reconciler, { provider }, { statistic: Stats.MAXIMUM, period }),
+          thresholds.stuckVerifications,
+          `More than ${thresholds.stuckVerifications} ${provider} verifications are not final and unchanged for longer than the reconciler's age, after its lookups`,
+        );
+      }
+      alarm(
+        "ReconcilerErrors",
+        props.reconciler.reconcilerFunction.metricErrors({ statistic: Stats.SUM, period }),
+        0,
+        "Two reconciliation passes in a row failed (throws or times out)",
+        2,
       );
     }
     this.alarms = alarms;
@@ -329,6 +354,7 @@ export class PipelineMonitoring extends Construct {
       ["consumer", props.consumerFunction],
       ["publisher", props.publisherFunction],
       ["read", props.readFunction],
+      ...(props.reconciler === undefined ? [] : [["reconciler", props.reconciler.reconcilerFunction] as [string, IFunction]]),
     ];
 
     facade.addWidget(
@@ -405,6 +431,18 @@ export class PipelineMonitoring extends Construct {
         ]),
       ),
     );
+    if (props.reconciler !== undefined) {
+      const period = Duration.minutes(Math.min(props.reconciler.scheduleMinutes, 1440));
+      const reconciled = (name: "StuckVerifications" | "ReconciliationChanged" | "ReconciliationFailures", statistic: string) =>
+        PROVIDER_IDS.map((provider) => pipelineMetric(name, SERVICES.reconciler, { provider }, { label: provider, statistic, period }));
+      facade.addWidget(
+        new Row(
+          graph("Stuck verifications after each reconciliation pass, per provider", reconciled("StuckVerifications", Stats.MAXIMUM)),
+          graph("Reconciliation: final statuses found in the providers' APIs", reconciled("ReconciliationChanged", Stats.SUM)),
+          graph("Reconciliation: failed lookups", reconciled("ReconciliationFailures", Stats.SUM)),
+        ),
+      );
+    }
 
     facade.addLargeHeader("Resources");
     facade.monitorApiGatewayV2HttpApi({

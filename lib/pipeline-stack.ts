@@ -12,6 +12,7 @@ import type { KycFunction } from "./kyc-function.js";
 import { flatLogicalId, flattenLogicalIds } from "./logical-ids.js";
 import { PipelineMonitoring } from "./monitoring.js";
 import { ReadApi } from "./read-api.js";
+import { Reconciliation } from "./reconciliation.js";
 import { StatusChanges } from "./status-changes.js";
 import { VerificationEvents } from "./verification-events.js";
 import { VerificationsTable } from "./verifications-table.js";
@@ -47,15 +48,19 @@ export class PipelineStack extends Stack {
   readonly statusChangesDlq: Queue;
   readonly publisherFailuresQueue: Queue;
   readonly monitoring: PipelineMonitoring;
+  /** The reconciler, its schedule and API credential secrets; absent with `reconciliation.enabled: false`. */
+  readonly reconciliation: Reconciliation | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
     super(scope, id, props);
     const defaults = stageDefaults(props.stage);
     const logRetention = props.logRetention ?? defaults.logRetention;
     const logLevel = props.logLevel ?? defaults.logLevel;
+    const reconciliation = props.reconciliation ?? {};
     this.verifications = new VerificationsTable(this, "VerificationsTable", {
       deletionProtection: props.tableDeletionProtection ?? defaults.tableDeletionProtection,
       legacySubjectIndex: props.legacySubjectIndex ?? true,
+      pendingIndex: reconciliation.enabled !== false,
     });
     this.table = this.verifications.table;
     const { table } = this;
@@ -105,6 +110,20 @@ export class PipelineStack extends Stack {
       readers: props.verificationReaders,
       readerRoleArns: props.verificationReaderRoleArns,
     });
+    // New with the reconciler: not flattened, like the monitoring below.
+    this.reconciliation =
+      reconciliation.enabled === false
+        ? undefined
+        : new Reconciliation(this, "Reconciliation", {
+            table,
+            eventsQueue: this.eventsQueue,
+            scheduleMinutes: reconciliation.scheduleMinutes,
+            olderThanHours: reconciliation.olderThanHours,
+            idngoApiUrl: reconciliation.idngoApiUrl,
+            veriffApiUrl: reconciliation.veriffApiUrl,
+            logRetention,
+            logLevel,
+          });
     // New with the alarms: not flattened, its resources were never children of the stack.
     this.monitoring = new PipelineMonitoring(this, "Monitoring", {
       // A threshold left undefined keeps the stage's.
@@ -125,6 +144,7 @@ export class PipelineStack extends Stack {
       statusChangesDlq: this.statusChangesDlq,
       publisherFailuresQueue: this.publisherFailuresQueue,
       table,
+      reconciler: this.reconciliation,
     });
 
     // Every resource keeps the logical ID it had as a direct child of this stack (lib/logical-ids.ts):

@@ -17,11 +17,17 @@ export interface VerificationsTableProps {
    * `false`. @default true
    */
   readonly legacySubjectIndex?: boolean;
+  /**
+   * Create the reconciler's index of verifications that are not in a final status
+   * (TABLE.pendingIndex). An upgrade from a version without `bySubjectCreated` deploys once with
+   * `false` first (CloudFormation creates one index per update: docs/deploy.md, Upgrading). @default true
+   */
+  readonly pendingIndex?: boolean;
 }
 
 /**
- * The verifications table as lambdas/core/contract.ts `TABLE` describes it (keys, the `bySubject`
- * GSI, the stream feeding the publisher); the local twin is `createVerificationsTable` in local/.
+ * The verifications table as lambdas/core/contract.ts `TABLE` describes it (keys, the subject and
+ * pending GSIs, the stream feeding the publisher); the local twin is `createVerificationsTable` in local/.
  * On demand, KMS with the AWS managed key aws/dynamodb (auditable in CloudTrail, no key to
  * administer), point-in-time recovery, retained. CloudFormation names it, like the queues: the
  * functions get TABLE_NAME, operators the `VerificationsTableName` output.
@@ -47,9 +53,14 @@ export class VerificationsTable extends Construct {
       // Old and new image: the publisher tells a status change from any other write.
       stream: StreamViewType[TABLE.streamViewType],
     });
-    // The legacy index first: CloudFormation adds or removes one index per update, so an upgraded
-    // stack keeps it (this update adds the new one) until a later deploy retires it.
-    for (const index of props.legacySubjectIndex === false ? [TABLE.subjectIndex] : [TABLE.legacySubjectIndex, TABLE.subjectIndex]) {
+    // CloudFormation adds or removes one index per update of a table: an upgraded stack keeps the
+    // legacy index until a later deploy retires it, and adds the pending index in a deploy of its own.
+    const indexes = [
+      ...(props.legacySubjectIndex === false ? [] : [TABLE.legacySubjectIndex]),
+      TABLE.subjectIndex,
+      ...(props.pendingIndex === false ? [] : [TABLE.pendingIndex]),
+    ];
+    for (const index of indexes) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },

@@ -75,11 +75,13 @@ export async function createVerificationsTable(client: DynamoDBClient, tableName
 
 /** The CreateTable request for the `verifications` table (also what the CDK stack declares). */
 function verificationsTableInput(tableName: string = TABLE.name): CreateTableCommandInput {
-  const { partitionKey, sortKey, subjectIndex } = TABLE;
+  const { partitionKey, sortKey, subjectIndex, pendingIndex } = TABLE;
+  // A local table is new: the stack's indexes without the legacy one.
+  const indexes = [subjectIndex, pendingIndex];
   return {
     TableName: tableName,
     BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: [partitionKey, sortKey, subjectIndex.partitionKey, subjectIndex.sortKey].map((name) => ({
+    AttributeDefinitions: [partitionKey, sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])].map((name) => ({
       AttributeName: name,
       AttributeType: "S",
     })),
@@ -87,17 +89,15 @@ function verificationsTableInput(tableName: string = TABLE.name): CreateTableCom
       { AttributeName: partitionKey, KeyType: "HASH" },
       { AttributeName: sortKey, KeyType: "RANGE" },
     ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: subjectIndex.name,
-        KeySchema: [
-          { AttributeName: subjectIndex.partitionKey, KeyType: "HASH" },
-          { AttributeName: subjectIndex.sortKey, KeyType: "RANGE" },
-        ],
-        Projection: { ProjectionType: subjectIndex.projection },
-      },
-    ],
-    // Feeds the status-change publisher, as in the stack (a local table is new: no legacy index).
+    GlobalSecondaryIndexes: indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: "HASH" },
+        { AttributeName: index.sortKey, KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: index.projection },
+    })),
+    // Feeds the status-change publisher, as in the stack.
     StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.streamViewType },
   };
 }

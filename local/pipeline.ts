@@ -28,6 +28,9 @@ import { buildPublisherDeps } from "../lambdas/publisher/deps.js";
 import { createPublisherHandler } from "../lambdas/publisher/publisher.js";
 import { buildReadDeps } from "../lambdas/read/deps.js";
 import { createReadHandler } from "../lambdas/read/read.js";
+import { buildReconcilerDeps } from "../lambdas/reconciler/deps.js";
+import type { PoliteFetchOptions } from "../lambdas/reconciler/polite-fetch.js";
+import { reconcileOptionsOf } from "../lambdas/reconciler/request.js";
 import { createVerificationsTable, type LocalDynamoDb, startDynamoDbLocal } from "./dynamodb.js";
 import { type HealthSettings, healthCheck } from "./health.js";
 import { readBody, serve, toApiGatewayEvent } from "./http-server.js";
@@ -93,6 +96,10 @@ export interface PipelineOptions {
    * requests (the table and queues exist by then): e.g. to add counting middleware (npm run bench).
    */
   readonly instrumentClients?: (clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient }) => void;
+  /** The reconciler's fetchers (tests: short retry delays); the pacing defaults are RECONCILER's. */
+  readonly reconcilerFetchOptions?: PoliteFetchOptions;
+  /** The reconciler's clock (tests: a day ahead, so that what was just applied is already "stuck"). */
+  readonly reconcilerClock?: () => Date;
 }
 
 export interface LocalPipeline {
@@ -163,6 +170,15 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
       ]),
     ) as Record<ProviderId, IngestHandler>;
     const read = createReadHandler(buildReadDeps(functionEnv, { documents, logger: loggerFor(SERVICES.read) }));
+    // The reconciler runs when asked (`npm run kyc -- reconcile`: POST /reconcile), not on a schedule.
+    const reconciler = buildReconcilerDeps(functionEnv, {
+      documents,
+      sqs: sqs.client,
+      logger: loggerFor(SERVICES.reconciler),
+      metrics: metricsFor(SERVICES.reconciler),
+      ...(options.reconcilerFetchOptions === undefined ? {} : { fetchOptions: options.reconcilerFetchOptions }),
+      ...(options.reconcilerClock === undefined ? {} : { now: options.reconcilerClock }),
+    });
 
     const poller: Poller = startPoller({
       sqs: sqs.client,
@@ -246,6 +262,24 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
         return read(toApiGatewayEvent(req, Buffer.alloc(0), url));
       }
       if (url.pathname === ROUTES.health && req.method === "GET") return health();
+      if (url.pathname === ROUTES.reconcile) {
+        if (req.method !== "POST") return json(405, { error: "method not allowed" });
+        const body = await readBody(req);
+        if (body === "too large") return json(413, { error: "request too large" });
+        let request: unknown;
+        try {
+          request = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+        } catch {
+          return json(400, { error: "the request is not JSON" });
+        }
+        let passOptions: ReturnType<typeof reconcileOptionsOf>;
+        try {
+          passOptions = reconcileOptionsOf(request, reconciler.defaults);
+        } catch (error) {
+          return json(400, { error: describeError(error).errorMessage });
+        }
+        return json(200, await reconciler.reconcile(passOptions));
+      }
       return json(404, { error: "not found" });
     }
 

@@ -9,6 +9,7 @@ import { sha256Hex } from "./crypto.js";
 import {
   type DecisionDetails,
   type DecisionValue,
+  type EventOrigin,
   type NormalizedEvent,
   type ProviderId,
   SPEC_VERSION,
@@ -24,7 +25,7 @@ export const LIMITS = {
   providerIdChars: 100,
   providerEventTypeBytes: 128,
   attemptIdBytes: 128,
-  /** Each subject value; also the `bySubject` index key (DynamoDB allows 2,048 bytes). */
+  /** Each subject value; also the subject index key (DynamoDB allows 2,048 bytes). */
   subjectValueBytes: 512,
   subjectKeys: 8,
   decisionKeys: 16,
@@ -55,7 +56,7 @@ export function idPart(value: string): string {
   return value.length <= LIMITS.providerIdChars && PRINTABLE_ASCII_ID.test(value) ? value : digestKey(value);
 }
 
-/** The `bySubject` index key of a subject value; the read API maps its `subject` parameter the same way. */
+/** The subject index key of a subject value; the read API maps its `subject` parameter the same way. */
 export function subjectIndexKey(value: string): string {
   return boundedText(value, LIMITS.subjectValueBytes);
 }
@@ -112,6 +113,8 @@ export interface EventDraft {
   readonly attemptId: string | null;
   readonly sandbox: boolean;
   readonly unmapped: string | null;
+  /** Set by the reconciler; webhook events leave it out. */
+  readonly origin?: EventOrigin;
 }
 
 /** The version-1 event for a draft: every field bounded and canonical (idempotent). */
@@ -131,5 +134,6 @@ export function canonicalEvent(draft: EventDraft): NormalizedEvent {
     attemptId: draft.attemptId === null || draft.attemptId === "" ? null : boundedText(draft.attemptId, LIMITS.attemptIdBytes),
     sandbox: draft.sandbox,
     unmapped: draft.unmapped === null ? null : boundedText(draft.unmapped, LIMITS.unmappedBytes),
+    ...(draft.origin === "reconciliation" ? { origin: draft.origin } : {}),
   };
 }

@@ -24,6 +24,22 @@ export const ENV = {
   /** Powertools: service name and log level of every function. */
   serviceName: "POWERTOOLS_SERVICE_NAME",
   logLevel: "POWERTOOLS_LOG_LEVEL",
+  /** Reconciler: the age (hours since the last status change) after which a verification is looked up. */
+  reconcileOlderThanHours: "RECONCILE_OLDER_THAN_HOURS",
+  /** Reconciler: the IDnGO (Sumsub) API base URL, e.g. https://api.sumsub.com; unset = IDnGO not polled. */
+  idngoApiUrl: "IDNGO_API_URL",
+  /** Reconciler in Lambda: the secret holding `{"appToken","appSecret"}` for IDnGO's API. */
+  idngoApiSecretArn: "IDNGO_API_SECRET_ARN",
+  /** Local: IDnGO's API credentials. */
+  idngoAppToken: "IDNGO_APP_TOKEN",
+  idngoAppSecret: "IDNGO_APP_SECRET",
+  /** Reconciler: Veriff's API base URL (default https://stationapi.veriff.com). */
+  veriffApiUrl: "VERIFF_API_URL",
+  /** Reconciler in Lambda: the secret holding `{"apiKey","apiSecret"}` for Veriff's API. */
+  veriffApiSecretArn: "VERIFF_API_SECRET_ARN",
+  /** Local: Veriff's API key, and the shared secret it signs with (default: the first Veriff webhook secret). */
+  veriffApiKey: "VERIFF_API_KEY",
+  veriffApiSecret: "VERIFF_API_SECRET",
 } as const;
 
 /** A provider's webhook secrets in local mode: a comma-separated list (`VERIFF_WEBHOOK_SECRET=new,old`). */
@@ -37,6 +53,8 @@ export const ROUTES = {
   verification: "/verifications/{correlationId}",
   /** Local only. */
   health: "/health",
+  /** Local only: one reconciliation pass (`npm run kyc -- reconcile`). */
+  reconcile: "/reconcile",
 } as const;
 
 /** Powertools service names: one per function. */
@@ -45,6 +63,7 @@ export const SERVICES = {
   consumer: "kyc-consumer",
   publisher: "kyc-publisher",
   read: "kyc-read",
+  reconciler: "kyc-reconciler",
   local: "kyc-local",
 } as const;
 
@@ -163,7 +182,49 @@ export const TABLE = {
    * units on most state writes). Kept on upgraded stacks until retired (docs/deploy.md, "Upgrading").
    */
   legacySubjectIndex: { name: "bySubject", partitionKey: "subjectKey", sortKey: "updatedAt", projection: "ALL" },
+  /**
+   * The reconciler's sparse index: state items whose status is set and not final carry
+   * `pendingKey` (`{provider}#{shard}`, the shard a digest of the correlationId) and `pendingSince`
+   * (the start of the hour of their last status change, ISO 8601). A final status drops both, and
+   * the entry with them. The hour (not the instant) keeps the entry unchanged while a verification
+   * moves through its statuses within an hour (no index write), at the price of looking a
+   * verification up up to an hour later than the configured age.
+   */
+  pendingIndex: {
+    name: "byPendingSince",
+    partitionKey: "pendingKey",
+    sortKey: "pendingSince",
+    projection: "KEYS_ONLY",
+    /** Partitions per provider, so that one provider's status changes never make one hot index partition. */
+    shards: 4,
+  },
   streamViewType: "NEW_AND_OLD_IMAGES",
+} as const;
+
+/** The reconciler: a scheduled pass over stuck verifications (docs/reconciliation.md). */
+export const RECONCILER = {
+  /** A pass is bounded by `maxLookupsPerProvider` and the providers' rate limits; this leaves room. */
+  timeoutSeconds: 600,
+  /** Hours since the last status change after which a verification is looked up (IDnGO's guidance: a day). */
+  olderThanHours: 24,
+  /** Minutes between scheduled passes. */
+  scheduleMinutes: 60,
+  /**
+   * Days after which a verification unchanged since is left alone: neither looked up nor counted as
+   * stuck (a session its user left long ago, or one lost for good: see docs/reconciliation.md).
+   */
+  maxAgeDays: 30,
+  /** Lookups per provider and pass; the most recently changed first, the rest wait for the next pass. */
+  maxLookupsPerProvider: 500,
+  /** Per provider: requests per second, requests in flight, attempts per lookup. */
+  ratePerSecond: 5,
+  concurrency: 2,
+  maxAttempts: 4,
+  /** Each attempt's timeout. */
+  requestTimeoutMs: 5_000,
+  /** A `Retry-After` longer than this is not waited for: the next pass tries again. */
+  maxRetryAfterMs: 30_000,
+  defaultVeriffApiUrl: "https://stationapi.veriff.com",
 } as const;
 
 /** Defaults the functions and the local pipeline share. */

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { LIMITS } from "./canonical.js";
-import { type NormalizedEvent, PROVIDER_IDS, SPEC_VERSION, STATUSES } from "./event.js";
+import { EVENT_ORIGINS, type NormalizedEvent, PROVIDER_IDS, SPEC_VERSION, STATUSES } from "./event.js";
 import { isCanonicalTime } from "./time.js";
 
 /**
@@ -60,6 +60,8 @@ export const normalizedEventSchema = v.pipe(
     sandbox: v.boolean(),
     // Optional: events enqueued before the field existed have none (read as null).
     unmapped: v.optional(v.nullable(bounded(LIMITS.unmappedBytes)), null),
+    // Optional: webhook events carry none (read as "webhook"); the parsed event keeps it absent.
+    origin: v.optional(v.picklist(EVENT_ORIGINS)),
   }),
   v.title("KYC webhook pipeline: normalized event, version 1"),
   v.description("The body of every message on the verification-events queue (docs/architecture.md)."),

@@ -66,4 +66,13 @@ export interface NormalizedEvent {
    * Absent in events written before this field existed (read as null).
    */
   readonly unmapped?: string | null;
+  /**
+   * Where the event came from: a provider's webhook, or the reconciler's lookup in the provider's
+   * status API (a webhook that never arrived). Absent in events written before this field
+   * existed, and on webhook events (read as "webhook").
+   */
+  readonly origin?: EventOrigin;
 }
+
+export const EVENT_ORIGINS = ["webhook", "reconciliation"] as const;
+export type EventOrigin = (typeof EVENT_ORIGINS)[number];

@@ -35,6 +35,16 @@ export interface MetricDimensions {
   PublishFailures: Record<string, never>;
   /** Publisher: a stream record no message could be built from (a notice went to the failure queue). */
   UnpublishableRecords: Record<string, never>;
+  /** Reconciler, per pass: verifications looked up in the provider's status API. */
+  ReconciliationLookups: { provider: ProviderId };
+  /** Reconciler: lookups that found a final status (enqueued as an event). */
+  ReconciliationChanged: { provider: ProviderId };
+  /** Reconciler: lookups that found no final status yet. */
+  ReconciliationUnchanged: { provider: ProviderId };
+  /** Reconciler: lookups without a usable answer (unavailable after retries, refused, unknown), plus 1 per provider that could not be reconciled. */
+  ReconciliationFailures: { provider: ProviderId };
+  /** Reconciler, per pass: verifications still not in a final status after the pass, unchanged for longer than the age (also for providers not polled). */
+  StuckVerifications: { provider: ProviderId };
 }
 
 export type MetricName = keyof MetricDimensions;

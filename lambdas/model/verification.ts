@@ -4,8 +4,10 @@
  * (lambdas/consumer/store.ts) reads the current state, calls `applyEvent`, and writes the result
  * with conditions; the publisher and the read API read the same types.
  */
+import { createHash } from "node:crypto";
 import { subjectIndexKey } from "../core/canonical.js";
-import type { DecisionDetails, NormalizedEvent, ProviderId, Status, Subject } from "../core/event.js";
+import { TABLE } from "../core/contract.js";
+import { type DecisionDetails, FINAL_STATUSES, type NormalizedEvent, type ProviderId, type Status, type Subject } from "../core/event.js";
 import { type AppliedEvent, decide, type Outcome, type Transition } from "./transition.js";
 
 /** The state item of one verification (`sk = "STATE"`). */
@@ -31,8 +33,34 @@ export interface VerificationState {
    * stream records through (absent on items written before the attribute existed).
    */
   readonly statusChanged?: boolean;
+  /**
+   * The reconciler's index keys (TABLE.pendingIndex), present only while the status is set and
+   * not final: `{provider}#{shard}` and the start of the hour of the last status change.
+   */
+  readonly pendingKey?: string;
+  readonly pendingSince?: string;
   /** Optimistic lock: +1 on every write of the state item. */
   readonly version: number;
+}
+
+/** `{provider}#{shard}`: the reconciler's index partition of a verification (a digest of its id picks the shard). */
+export function pendingKeyOf(provider: ProviderId, correlationId: string): string {
+  const shard = createHash("sha256").update(correlationId).digest().readUInt32BE(0) % TABLE.pendingIndex.shards;
+  return `${provider}#${shard}`;
+}
+
+/** The start of the UTC hour of an ISO 8601 time (`2026-11-22T10:37:12.345Z` → `2026-11-22T10:00:00.000Z`). */
+export const hourOf = (iso: string): string => `${iso.slice(0, 13)}:00:00.000Z`;
+
+/** The reconciler's index attributes of a state: none when the status is unset or final. */
+function pendingAttributesOf(
+  provider: ProviderId,
+  correlationId: string,
+  status: Status | null,
+  since: string,
+): { pendingKey: string; pendingSince: string } | Record<string, never> {
+  if (status === null || FINAL_STATUSES.includes(status)) return {};
+  return { pendingKey: pendingKeyOf(provider, correlationId), pendingSince: hourOf(since) };
 }
 
 /** One history item per distinct event (`sk = "EVENT#{eventId}"`). No personal data: ids, times, outcome. */
@@ -47,9 +75,11 @@ export interface HistoryEntry {
   readonly reason: string;
   readonly attemptId: string | null;
   readonly sandbox: boolean;
+  /** Set for an event the reconciler found in the provider's status API; absent for webhooks. */
+  readonly origin?: "reconciliation";
 }
 
-/** The one user key of a subject that the `bySubject` index lists verifications by (bounded as the read API looks it up). */
+/** The one user key of a subject that the subject index lists verifications by (bounded as the read API looks it up). */
 export function subjectKeyOf(subject: Subject): string | undefined {
   const key = subject["externalUserId"] ?? subject["vendorData"] ?? subject["clientKey"] ?? subject["endUserId"];
   return key === undefined ? undefined : subjectIndexKey(key);
@@ -97,6 +127,7 @@ export function applyEvent(current: VerificationState | undefined, event: Normal
       reason: transition.reason,
       attemptId: event.attemptId,
       sandbox: event.sandbox,
+      ...(event.origin === "reconciliation" ? { origin: event.origin } : {}),
     },
     next: {
       correlationId: event.correlationId,
@@ -112,6 +143,12 @@ export function applyEvent(current: VerificationState | undefined, event: Normal
       updatedAt: now,
       statusChangedAt: statusChanged ? now : (current?.statusChangedAt ?? null),
       statusChanged,
+      ...pendingAttributesOf(
+        event.provider,
+        event.correlationId,
+        status,
+        (statusChanged ? now : current?.statusChangedAt) ?? current?.createdAt ?? now,
+      ),
       version: (current?.version ?? 0) + 1,
     },
     writeState: next !== undefined || current === undefined || sandbox !== (current.sandbox ?? false),

@@ -51,7 +51,7 @@ function authenticate(request: RawRequest, auth: AuthContext): AuthResult {
  * conservative `rejected`). `awaitingService` (paused for a slow external check, even with a
  * GREEN answer) is in_review; `awaitingUser` (a company waiting for its associated parties) is on_hold.
  */
-function reviewStatusToStatus(reviewStatus: string | undefined, result: JsonObject | undefined): Status | undefined {
+export function reviewStatusToStatus(reviewStatus: string | undefined, result: JsonObject | undefined): Status | undefined {
   switch (reviewStatus) {
     case "init":
       return "created";
@@ -182,7 +182,7 @@ function eventIdOf(body: JsonObject, content: Buffer): string {
  * `{answer, rejectType, labels}` only when the review is `completed` (the answer only counts then;
  * applicantReset still carries the previous GREEN). Comments are never copied.
  */
-function decisionOf(body: JsonObject): EventDraft["decision"] {
+export function decisionOf(body: JsonObject): EventDraft["decision"] {
   const result = asObject(prop(body, "reviewResult"));
   const answer = asString(prop(result, "reviewAnswer"));
   if (prop(body, "reviewStatus") !== "completed" || answer === undefined) return null;

@@ -134,7 +134,7 @@ function sessionCorrelationId(sessionId: string | undefined, attemptId: string |
   return unidentifiedCorrelationId("veriff", content);
 }
 
-function fromDecision(body: JsonObject, content: Buffer): Specific {
+export function fromDecision(body: JsonObject, content: Buffer): Specific {
   const verification = asObject(prop(body, "verification"));
   const sessionId = sessionIdOf(body);
   const attemptId = firstString(verification, "attemptId") ?? firstString(body, "attemptId");

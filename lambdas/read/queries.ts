@@ -55,8 +55,8 @@ export async function getVerification(
   tableName: string,
   correlationId: string,
 ): Promise<VerificationView | undefined> {
-  // History first, then the state: both are written in one transaction, so a state read after
-  // the history is at least as new as every event the history shows.
+  // History first, then the state: the consumer writes an event's state before its history item,
+  // so a state read after the history is at least as new as every event the history shows.
   const history: HistoryEntry[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {

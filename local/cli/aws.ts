@@ -29,6 +29,7 @@ export const OUTPUTS = {
   publisherFailuresQueueUrl: "PublisherFailuresQueueUrl",
   tableName: "VerificationsTableName",
   readApiBaseUrl: "ReadApiBaseUrl",
+  reconcilerFunctionName: "ReconcilerFunctionName",
   webhookUrl: (provider: ProviderId): string => `${provider.charAt(0).toUpperCase()}${provider.slice(1)}WebhookUrl`,
 } as const;
 
@@ -78,9 +79,14 @@ export function regionOfApiUrl(url: URL): string | undefined {
 
 /** A signer for the read API: SigV4, service `execute-api`, the default credential chain unless `credentials` is given. */
 export function executeApiSigner(region: string, credentials?: AwsCredentials): SignatureV4 {
+  return signerFor("execute-api", region, credentials);
+}
+
+/** SigV4 for `service` in `region`: the default credential chain unless `credentials` is given. */
+export function signerFor(service: string, region: string, credentials?: AwsCredentials): SignatureV4 {
   // applyChecksum off: no x-amz-content-sha256 header (S3's), the payload hash is still part of the signature.
   return new SignatureV4({
-    service: "execute-api",
+    service,
     region,
     credentials: credentials ?? fromNodeProviderChain(),
     sha256: Sha256,
@@ -91,6 +97,54 @@ export function executeApiSigner(region: string, credentials?: AwsCredentials): 
 /** RFC 3986 encoding (what SigV4 canonicalizes to), so the bytes on the wire need no re-encoding to be checked. */
 export function rfc3986(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * Lambda's Invoke (synchronous, `RequestResponse`) of `functionName` with a JSON payload, SigV4-signed
+ * for `lambda`: `POST {endpoint}/2015-03-31/functions/{name}/invocations`. The endpoint is Lambda's in
+ * `region` unless AWS_ENDPOINT_URL_LAMBDA names another (as the SDKs read it). Answers the function's
+ * JSON result; a function error (`X-Amz-Function-Error`) or a refused call is a CliError naming it.
+ */
+export async function invokeFunction(
+  signer: SignatureV4,
+  endpoint: URL,
+  functionName: string,
+  payload: unknown,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  const url = new URL(
+    `${endpoint.pathname.replace(/\/$/, "")}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,
+    endpoint,
+  );
+  const body = JSON.stringify(payload);
+  const signed = await signer.sign({
+    method: "POST",
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port === "" ? {} : { port: Number(url.port) }),
+    path: url.pathname,
+    headers: { host: url.host, "content-type": "application/json", "x-amz-invocation-type": "RequestResponse" },
+    body,
+  });
+  const headers = Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== "host"));
+  const answer = await fetch(url, { method: "POST", headers, body, ...(signal === undefined ? {} : { signal }) });
+  const text = await answer.text();
+  if (!answer.ok) {
+    const reason = answer.status === 403 ? " (does your role allow lambda:InvokeFunction on it?)" : "";
+    throw new CliError(`Lambda refused to invoke ${functionName}: HTTP ${answer.status}${reason}`);
+  }
+  const functionError = answer.headers.get("x-amz-function-error");
+  let result: unknown;
+  try {
+    result = JSON.parse(text);
+  } catch {
+    throw new CliError(`${functionName} answered something that is not JSON`);
+  }
+  if (functionError !== null) {
+    const type = (result as { errorType?: unknown } | null)?.errorType;
+    throw new CliError(`${functionName} failed (${functionError}${typeof type === "string" ? `: ${type}` : ""}): see its log group`);
+  }
+  return result;
 }
 
 /** A GET of `url`, SigV4-signed by `signer` (headers `host`, `x-amz-date`, and `x-amz-security-token` with temporary credentials). */

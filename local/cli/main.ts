@@ -10,6 +10,7 @@ import { PROVIDER_IDS } from "../../lambdas/core/event.js";
 import type { Command, Context } from "./command.js";
 import { dlq } from "./commands/dlq.js";
 import { list, status } from "./commands/read.js";
+import { reconcile } from "./commands/reconcile.js";
 import { replayPublisherFailures } from "./commands/replay.js";
 import { tail } from "./commands/tail.js";
 import { send, sign } from "./commands/webhooks.js";
@@ -19,12 +20,13 @@ import { resolveTarget, type Target } from "./target.js";
 
 export type { CliIo } from "./io.js";
 
-export const COMMANDS: readonly Command[] = [send, sign, tail, dlq, replayPublisherFailures, status, list];
+export const COMMANDS: readonly Command[] = [send, sign, tail, dlq, replayPublisherFailures, status, list, reconcile];
 
 const TOP_HELP = `Usage: kyc <command> [options]        (from a clone: npm run kyc -- <command> [options])
 
 The KYC webhook pipeline from the command line: play a provider, read the status changes, inspect
-and redrive dead letters, replay what the publisher could not publish, read verifications.
+and redrive dead letters, replay what the publisher could not publish, read verifications, look
+stuck verifications up in the providers' status APIs.
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(27)} ${c.summary}`).join("\n")}

@@ -18,11 +18,13 @@ import { LOCAL_AWS } from "../sqs.js";
 import {
   describeStackOutputs,
   executeApiSigner,
+  invokeFunction,
   OUTPUTS,
   outputOf,
   regionOfApiUrl,
   type StackOutputs,
   signedGet,
+  signerFor as sigV4Signer,
   stackNameFrom,
 } from "./aws.js";
 import { CliError, type CliIo, usageError } from "./io.js";
@@ -40,6 +42,11 @@ export interface Target {
   /** A GET on the read API: plain HTTP locally, SigV4-signed (`execute-api`) in AWS. */
   readGet(url: URL): Promise<Response>;
   queueUrl(queue: QueueKey): Promise<string>;
+  /**
+   * One reconciliation pass: locally `POST /reconcile` on the running pipeline, in AWS a
+   * synchronous invoke of the stack's reconciler. Answers the pass's report.
+   */
+  reconcile(request: Readonly<Record<string, unknown>>): Promise<unknown>;
   tableName(): Promise<string>;
   sqs(): SQSClient;
   dynamo(): DynamoDBClient;
@@ -151,6 +158,18 @@ function localTarget(flags: Flags, io: CliIo): Target {
       return url;
     },
     tableName: async () => TABLE.name,
+    reconcile: async (request) => {
+      const answer = await fetch(`${base}${ROUTES.reconcile}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(request),
+        ...(io.signal === undefined ? {} : { signal: io.signal }),
+      });
+      const body = (await answer.json().catch(() => undefined)) as { error?: unknown } | undefined;
+      if (!answer.ok)
+        throw new CliError(`the local pipeline answered ${answer.status}: ${String(body?.error ?? "?")}`, answer.status === 400 ? 2 : 1);
+      return body;
+    },
     sqs: sqs.get,
     dynamo: dynamoClients.dynamo,
     streams: dynamoClients.streams,
@@ -184,6 +203,12 @@ function stackTarget(stackName: string, region: string | undefined, io: CliIo): 
     readGet: async (url) => signedGet(await signerFor(url), url, io.signal),
     queueUrl: (queue) => output(STACK_QUEUE_OUTPUTS[queue]),
     tableName: () => output(OUTPUTS.tableName),
+    reconcile: async (request) => {
+      const functionName = await output(OUTPUTS.reconcilerFunctionName);
+      const invokeRegion = region ?? (await cloudFormation.get().config.region());
+      const endpoint = new URL(text(io.env["AWS_ENDPOINT_URL_LAMBDA"]) ?? `https://lambda.${invokeRegion}.amazonaws.com`);
+      return invokeFunction(sigV4Signer("lambda", invokeRegion, io.aws?.credentials), endpoint, functionName, request, io.signal);
+    },
     sqs: aws.sqs,
     dynamo: aws.dynamo,
     streams: aws.streams,

@@ -153,3 +153,77 @@ describe("the read API in AWS: SigV4-signed for execute-api", () => {
     expect(run.stderr).toMatch(/^kyc: the read API answered 403 .*execute-api:Invoke.*\n$/);
   });
 });
+
+describe("kyc reconcile in AWS: a synchronous Lambda Invoke of the stack's reconciler, SigV4-signed for lambda", () => {
+  const report = {
+    startedAt: "2026-11-22T12:00:00.000Z",
+    olderThanHours: 48,
+    dryRun: true,
+    providers: [
+      {
+        provider: "veriff",
+        polled: true,
+        stuck: 1,
+        lookedUp: 1,
+        changed: 0,
+        unchanged: 0,
+        failed: 1,
+        notLookedUp: 0,
+        stuckAfter: 1,
+        lookups: [],
+      },
+    ],
+  };
+  let lambda: Awaited<ReturnType<typeof recordingServer>>;
+  const checks: ReturnType<typeof checkSigV4>[] = [];
+  let functionError = false;
+
+  beforeAll(async () => {
+    lambda = await recordingServer((request: Recorded) => {
+      const check = checkSigV4(request, { ...CREDENTIALS, region: REGION, service: "lambda" });
+      checks.push(check);
+      if (!check.ok) return { status: 403, body: JSON.stringify({ message: check.problem }) };
+      if (functionError)
+        return { status: 200, headers: { "x-amz-function-error": "Unhandled" }, body: JSON.stringify({ errorType: "ConfigError" }) };
+      return { status: 200, body: JSON.stringify(report) };
+    });
+  });
+  afterAll(() => lambda.close());
+
+  it("invokes ReconcilerFunctionName with the pass's request, prints the report and exits 1 when a lookup failed", async () => {
+    stackWith({ ReconcilerFunctionName: "KycWebhookPipeline-Reconciler-AbC" });
+    const env = { AWS_ENDPOINT_URL_LAMBDA: lambda.url };
+    const aws = { credentials: CREDENTIALS };
+    const run = await kyc(
+      [
+        "reconcile",
+        "--older-than",
+        "2d",
+        "--provider",
+        "veriff",
+        "--dry-run",
+        "--json",
+        "--stack",
+        "KycWebhookPipeline",
+        "--region",
+        REGION,
+      ],
+      env,
+      { aws },
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(1);
+    expect(run.json()).toEqual([report]);
+    const [invoke] = lambda.requests;
+    expect(invoke?.method).toBe("POST");
+    expect(invoke?.url).toBe("/2015-03-31/functions/KycWebhookPipeline-Reconciler-AbC/invocations");
+    expect(JSON.parse(invoke?.body ?? "{}")).toEqual({ source: "cli", olderThanHours: 48, provider: "veriff", dryRun: true });
+    expect(checks.at(-1)).toMatchObject({ ok: true });
+    expect(checks.at(-1)?.credentialScope).toMatch(/^\d{8}\/eu-west-1\/lambda\/aws4_request$/);
+
+    functionError = true;
+    const failed = await kyc(["reconcile", "--stack", "KycWebhookPipeline", "--region", REGION], env, { aws });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toBe("kyc: KycWebhookPipeline-Reconciler-AbC failed (Unhandled: ConfigError): see its log group\n");
+  });
+});

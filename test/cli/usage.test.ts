@@ -32,7 +32,7 @@ describe("mistakes: one line on stderr, exit 2", () => {
   const cases: [string[], string][] = [
     [
       ["frobnicate"],
-      'kyc: unknown command "frobnicate"; commands: send, sign, tail, dlq, replay-publisher-failures, status, list (see kyc --help)',
+      'kyc: unknown command "frobnicate"; commands: send, sign, tail, dlq, replay-publisher-failures, status, list, reconcile (see kyc --help)',
     ],
     [["send"], "kyc send: which provider? veriff | idngo | idbeyond | neurovision (see kyc send --help)"],
     [["send", "acme", "approved"], 'kyc send: unknown provider "acme"; one of veriff | idngo | idbeyond | neurovision'],
@@ -46,6 +46,17 @@ describe("mistakes: one line on stderr, exit 2", () => {
     [["status", "x", "--stack", "A", "--stage", "dev"], "kyc: --stack and --stage name the same thing: pass one of them"],
     [["status"], "kyc status: which verification? kyc status <correlationId>, e.g. veriff:<session id>"],
     [["list"], "kyc list: --subject <key> is required"],
+    [["reconcile", "--older-than", "yesterday"], 'kyc reconcile: --older-than takes an age like 24h, 90m or 2d, got "yesterday"'],
+    [
+      ["reconcile", "--older-than", "30m"],
+      "kyc reconcile: --older-than must be at least an hour (the index keeps the hour of the last change)",
+    ],
+    [
+      ["reconcile", "--older-than", "30d"],
+      "kyc reconcile: --older-than must be under 30 days (719h at most): older verifications are left alone",
+    ],
+    [["reconcile", "--provider", "acme"], 'kyc: --provider must be one of veriff, idngo, idbeyond, neurovision, got "acme"'],
+    [["reconcile", "now"], 'kyc reconcile: unexpected argument "now"'],
     [
       ["sign", "veriff", "--file", "package.json", "--digest-alg", "md5"],
       'kyc: --digest-alg must be one of sha256, sha512, sha1, got "md5"',

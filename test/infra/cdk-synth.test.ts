@@ -84,9 +84,9 @@ describe("npx cdk synth (offline)", () => {
       [...PROVIDER_IDS.map((p) => `POST /webhooks/${p}`), "GET /verifications", "GET /verifications/{correlationId}"].sort(),
     );
     const retention = resources.filter((r) => r.Type === "AWS::Logs::LogGroup").map((r) => r.Properties["RetentionInDays"]);
-    // One per ingest function, the consumer's, the publisher's, the read function's and the access log group.
-    expect(retention).toEqual(Array(PROVIDER_IDS.length + 4).fill(90));
-    expect(resources.filter((r) => r.Type === "AWS::Lambda::Function")).toHaveLength(PROVIDER_IDS.length + 3);
+    // One per ingest function, the consumer's, the publisher's, the read function's, the reconciler's and the access log group.
+    expect(retention).toEqual(Array(PROVIDER_IDS.length + 5).fill(90));
+    expect(resources.filter((r) => r.Type === "AWS::Lambda::Function")).toHaveLength(PROVIDER_IDS.length + 4);
     const stage = resources.find((r) => r.Type === "AWS::ApiGatewayV2::Stage");
     expect(stage?.Properties["DefaultRouteSettings"]).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 200 });
     const env = Object.assign(
@@ -115,8 +115,8 @@ describe("npx cdk synth (offline)", () => {
 
   it("bundles the handlers locally into an ESM index.mjs with the createRequire banner and a source map", () => {
     const assets = readdirSync(outdir).filter((name) => name.startsWith("asset."));
-    // The four ingest functions share one bundle; the consumer, the publisher and the read function have their own.
-    expect(assets).toHaveLength(4);
+    // The four ingest functions share one bundle; the consumer, the publisher, the read function and the reconciler have their own.
+    expect(assets).toHaveLength(5);
     for (const asset of assets) {
       expect(readFileSync(join(outdir, asset, "index.mjs"), "utf8").startsWith(BANNER)).toBe(true);
       expect(existsSync(join(outdir, asset, "index.mjs.map"))).toBe(true);

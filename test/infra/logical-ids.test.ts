@@ -18,6 +18,9 @@ const STATEFUL: Readonly<Record<string, readonly string[]>> = {
     "IdngoWebhookSecretsC33D327E",
     "IdbeyondWebhookSecrets7BC3C484",
     "NeurovisionWebhookSecrets78D9B611",
+    // New with the reconciler: the providers' API credentials, pinned from their first release on.
+    "ReconciliationIdngoApiCredentialsE5B1FA01",
+    "ReconciliationVeriffApiCredentialsC72BC6E3",
   ],
   "AWS::SQS::Queue": [
     "VerificationEvents1A555741", // events queue
@@ -34,6 +37,7 @@ const STATEFUL: Readonly<Record<string, readonly string[]>> = {
     "ConsumerLogsE1B78D1C",
     "PublisherLogsF6EE885C",
     "ReadLogs83AA0EF2",
+    "ReconciliationReconcilerLogs496A2FA4",
     "WebhookApiAccessLogs52B66C6B",
   ],
 };

@@ -94,9 +94,33 @@ const expected = (): Record<string, { metric: Record<string, unknown>; threshold
     PROVIDER_IDS.flatMap((p) => [
       [`${pascal(p)}AuthenticationFailures`, { metric: ingestMetric(p, "AuthenticationFailures", 300), threshold: 5, periods: 2 }],
       [`${pascal(p)}WebhooksUnmapped`, { metric: ingestMetric(p, "WebhooksUnmapped", 3600), threshold: 10 }],
+      // One data point per reconciliation pass (hourly by default): its count of stuck verifications.
+      [
+        `${pascal(p)}StuckVerifications`,
+        {
+          metric: {
+            Namespace: METRICS_NAMESPACE,
+            MetricName: "StuckVerifications",
+            Dimensions: { service: "kyc-reconciler", provider: p },
+            Statistic: "Maximum",
+            Period: 3600,
+          },
+          threshold: 25,
+        },
+      ],
     ]),
   ),
+  ReconcilerErrors: {
+    metric: { ...lambdaMetric(reconcilerOf(stack), "Errors", "Sum"), Period: 3600 },
+    threshold: 0,
+    periods: 2,
+  },
 });
+
+function reconcilerOf(of: PipelineStack): IFunction {
+  if (of.reconciliation === undefined) throw new Error("the stack has no reconciler");
+  return of.reconciliation.reconcilerFunction;
+}
 
 /** The alarms' ids (their names without the stack's), known before the synth. */
 const ALARM_IDS = [
@@ -108,7 +132,8 @@ const ALARM_IDS = [
   "ConsumerErrors",
   "PublisherErrors",
   "Api5xx",
-  ...PROVIDER_IDS.flatMap((p) => [`${pascal(p)}AuthenticationFailures`, `${pascal(p)}WebhooksUnmapped`]),
+  ...PROVIDER_IDS.flatMap((p) => [`${pascal(p)}AuthenticationFailures`, `${pascal(p)}WebhooksUnmapped`, `${pascal(p)}StuckVerifications`]),
+  "ReconcilerErrors",
 ];
 
 describe("alarms", () => {
@@ -125,6 +150,7 @@ describe("alarms", () => {
       api5xx: 5,
       authenticationFailures: 5,
       unmappedWebhooks: 10,
+      stuckVerifications: 25,
     });
   });
 

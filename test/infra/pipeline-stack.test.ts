@@ -40,17 +40,24 @@ const functions = (): KycFunction[] => [
   stack.events.consumerFunction,
   stack.statusChanges.publisherFunction,
   stack.readApi.readFunction,
+  reconcilerOf(stack),
 ];
+
+function reconcilerOf(of: PipelineStack): KycFunction {
+  if (of.reconciliation === undefined) throw new Error("the stack has no reconciler");
+  return of.reconciliation.reconcilerFunction;
+}
 const env = (fn: KycFunction): Record<string, unknown> =>
   (t.props(logicalIdOf(fn))["Environment"] as { Variables: Record<string, unknown> }).Variables;
 
 describe("composition", () => {
-  it("has one table, the events and status-changes queues with their DLQs, the failures queue, seven functions", () => {
+  it("has one table, the events and status-changes queues with their DLQs, the failures queue, eight functions", () => {
     t.template.resourceCountIs("AWS::DynamoDB::Table", 1);
     // Events queue and DLQ, status-changes queue and DLQ, publisher failures.
     t.template.resourceCountIs("AWS::SQS::Queue", 5);
-    // One ingest function per provider, the consumer and the publisher (no route), the read function.
-    t.template.resourceCountIs("AWS::Lambda::Function", PROVIDER_IDS.length + 3);
+    // One ingest function per provider, the consumer and the publisher (no route), the read function, the reconciler.
+    t.template.resourceCountIs("AWS::Lambda::Function", PROVIDER_IDS.length + 4);
+    t.template.resourceCountIs("AWS::Scheduler::Schedule", 1);
     expect(stack.table).toBe(stack.verifications.table);
     expect([stack.eventsQueue, stack.eventsDlq]).toEqual([stack.events.eventsQueue, stack.events.eventsDlq]);
     expect([stack.statusChangesQueue, stack.statusChangesDlq, stack.publisherFailuresQueue]).toEqual([
@@ -105,6 +112,8 @@ describe("composition", () => {
         "NeurovisionIngest4B03BAAA",
         "PublisherF0355618",
         "Read0389503C",
+        // New with the reconciler (not in the first release): pinned from its first release on.
+        "ReconciliationReconciler44D9E515",
         "VeriffIngest489D364A",
       ],
     ],
@@ -117,6 +126,8 @@ describe("composition", () => {
         "NeurovisionIngestRoleB7C2C9A9",
         "PublisherRoleFDE2F285",
         "ReadRoleF724156F",
+        "ReconciliationReconcilerRoleA5128B16",
+        "ReconciliationScheduleRoleBC18A0B5",
         "VeriffIngestRole5E4747D9",
       ],
     ],
@@ -143,6 +154,9 @@ describe("composition", () => {
         "StatusChangesDlqUrl",
         "PublisherFailuresQueueUrl",
         "ReadApiBaseUrl",
+        "ReconcilerFunctionName",
+        "IdngoApiCredentialsArn",
+        "VeriffApiCredentialsArn",
         "AlarmTopicArn",
         "DashboardName",
         "DashboardUrl",
@@ -242,9 +256,19 @@ describe("least privilege across the stack", () => {
     const table = logicalIdOf(stack.table);
     const allowed = [roleIdOf(stack.events.consumerFunction), roleIdOf(stack.readApi.readFunction)];
     const publisher = roleIdOf(stack.statusChanges.publisherFunction);
+    const reconciler = roleIdOf(reconcilerOf(stack));
     for (const { roles, statement } of t.allStatements()) {
       if (roles.some((r) => allowed.includes(r))) continue;
       const resource = JSON.stringify(statement.Resource);
+      if (roles.includes(reconciler) && resource.includes(`"${table}"`)) {
+        // The reconciler queries the pending index, and nothing else of the table.
+        expect(statement).toEqual({
+          Effect: "Allow",
+          Action: "dynamodb:Query",
+          Resource: { "Fn::Join": ["", [getAtt(table), "/index/byPendingSince"]] },
+        });
+        continue;
+      }
       if (roles.includes(publisher)) {
         // The publisher reads the stream (and lists streams): nothing on the table or its index.
         if (resource.includes(`"${table}"`)) expect(statement.Resource).toEqual(getAtt(table, "StreamArn"));
@@ -260,13 +284,23 @@ describe("least privilege across the stack", () => {
       .allStatements()
       .filter(({ statement }) => JSON.stringify(statement.Action).includes("*") || JSON.stringify(statement.Resource).includes("*"));
     const publisher = roleIdOf(stack.statusChanges.publisherFunction);
+    const reconciler = logicalIdOf(reconcilerOf(stack));
     expect(wildcards).toEqual(
       expect.arrayContaining([
         ...functions().map((fn) => ({ roles: [roleIdOf(fn)], statement: XRAY_STATEMENT })),
         { roles: [publisher], statement: { Effect: "Allow", Action: "dynamodb:ListStreams", Resource: "*" } },
+        // The schedule may invoke the reconciler (and, by grantInvoke's making, its versions).
+        {
+          roles: [logicalIdOf(stack.reconciliation?.scheduleRole ?? stack)],
+          statement: {
+            Effect: "Allow",
+            Action: "lambda:InvokeFunction",
+            Resource: [getAtt(reconciler), { "Fn::Join": ["", [getAtt(reconciler), ":*"]] }],
+          },
+        },
       ]),
     );
-    expect(wildcards).toHaveLength(functions().length + 1);
+    expect(wildcards).toHaveLength(functions().length + 2);
   });
 
   it("has no principal outside the stack: no grantee policy, no queue policy Allow, no deploy-time rule", () => {
@@ -286,9 +320,11 @@ describe("cdk-nag AwsSolutions and Serverless", () => {
   it("acknowledges only the expected rules, where expected, each with a reason", () => {
     const acknowledged = acknowledgements(stack);
     const paths = (rule: string) => acknowledged.get(rule)?.paths.sort();
+    const reconcilerVersions = `AwsSolutions-IAM5[Resource::<${logicalIdOf(reconcilerOf(stack))}.Arn>:*]`;
     expect([...acknowledged.keys()].sort()).toEqual([
       "AwsSolutions-APIG4",
       "AwsSolutions-IAM5[Resource::*]",
+      reconcilerVersions,
       "AwsSolutions-L1",
       "AwsSolutions-SMG4",
       "AwsSolutions-SQS3",
@@ -302,10 +338,18 @@ describe("cdk-nag AwsSolutions and Serverless", () => {
       "VerificationEvents/Consumer",
       "StatusChanges/Publisher",
       "ReadApi/Read",
+      "Reconciliation/Reconciler",
     ];
     // No authorization only on the webhook routes; no rotation on each provider's secret.
     expect(paths("AwsSolutions-APIG4")).toEqual(PROVIDER_IDS.map((p) => `WebhookApi/POST--webhooks--${p}`).sort());
-    expect(paths("AwsSolutions-SMG4")).toEqual(PROVIDER_IDS.map((p) => `${pascal(p)}/WebhookSecrets`).sort());
+    expect(paths("AwsSolutions-SMG4")).toEqual(
+      [
+        ...PROVIDER_IDS.map((p) => `${pascal(p)}/WebhookSecrets`),
+        "Reconciliation/IdngoApiCredentials",
+        "Reconciliation/VeriffApiCredentials",
+      ].sort(),
+    );
+    expect(paths(reconcilerVersions)).toEqual(["Reconciliation/ScheduleRole"]);
     // '*' on every role for X-Ray, and once more on the publisher's for ListStreams, each with its own reason.
     expect(paths("AwsSolutions-IAM5[Resource::*]")).toEqual([...fns.map((fn) => `${fn}Role`), "StatusChanges/PublisherRole"].sort());
     const wildcardReasons = acknowledged.get("AwsSolutions-IAM5[Resource::*]")?.reasons ?? [];

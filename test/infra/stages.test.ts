@@ -71,6 +71,7 @@ describe("per-stage defaults", () => {
           api5xx: 5,
           authenticationFailures: 5,
           unmappedWebhooks: 10,
+          stuckVerifications: 25,
         },
       },
       development: {
@@ -84,6 +85,7 @@ describe("per-stage defaults", () => {
           api5xx: 20,
           authenticationFailures: 20,
           unmappedWebhooks: 50,
+          stuckVerifications: 100,
         },
       },
     });
@@ -106,11 +108,11 @@ describe("per-stage defaults", () => {
     (_, get, days, protection, level) => {
       const b = get();
       const retention = b.t.ofType("AWS::Logs::LogGroup").map(([, g]) => g.Properties["RetentionInDays"]);
-      expect(retention).toEqual(Array(8).fill(days)); // seven functions and the API's access logs
+      expect(retention).toEqual(Array(9).fill(days)); // eight functions and the API's access logs
       const [[, table] = []] = b.t.ofType("AWS::DynamoDB::Table");
       expect(table).toMatchObject({ Properties: { DeletionProtectionEnabled: protection }, DeletionPolicy: "Retain" });
       const functions = functionsOf(b);
-      expect(functions).toHaveLength(7);
+      expect(functions).toHaveLength(8);
       for (const fn of functions) {
         expect(envOf(fn)["POWERTOOLS_LOG_LEVEL"]).toBe(level);
         expect(fn["LoggingConfig"]).toMatchObject({ LogFormat: "JSON", ApplicationLogLevel: level, SystemLogLevel: "WARN" });

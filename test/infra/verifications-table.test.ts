@@ -33,6 +33,8 @@ describe("VerificationsTable", () => {
         { AttributeName: "subjectKey", AttributeType: "S" },
         { AttributeName: "updatedAt", AttributeType: "S" },
         { AttributeName: "createdAt", AttributeType: "S" },
+        { AttributeName: "pendingKey", AttributeType: "S" },
+        { AttributeName: "pendingSince", AttributeType: "S" },
       ],
       BillingMode: "PAY_PER_REQUEST",
       // SSEEnabled without SSEType/KMSMasterKeyId: KMS with the AWS managed key aws/dynamodb.
@@ -60,6 +62,15 @@ describe("VerificationsTable", () => {
           ],
           Projection: { ProjectionType: "KEYS_ONLY" },
         },
+        {
+          // The reconciler's sparse index of verifications that are not in a final status.
+          IndexName: "byPendingSince",
+          KeySchema: [
+            { AttributeName: "pendingKey", KeyType: "HASH" },
+            { AttributeName: "pendingSince", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "KEYS_ONLY" },
+        },
       ],
     });
     expect(t.resources[id]).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
@@ -69,8 +80,35 @@ describe("VerificationsTable", () => {
     const stack = new Stack();
     const retired = new VerificationsTable(stack, "VerificationsTable", { legacySubjectIndex: false });
     const props = Template.fromStack(stack).toJSON()["Resources"][logicalIdOf(retired.table)]["Properties"] as Record<string, unknown>;
-    expect((props["GlobalSecondaryIndexes"] as { IndexName: string }[]).map((i) => i.IndexName)).toEqual(["bySubjectCreated"]);
+    expect((props["GlobalSecondaryIndexes"] as { IndexName: string }[]).map((i) => i.IndexName)).toEqual([
+      "bySubjectCreated",
+      "byPendingSince",
+    ]);
     expect(logicalIdOf(retired.table)).toBe(logicalIdOf(verifications.table));
+  });
+
+  it("the documented upgrade deploys change one index each (CloudFormation's limit per table update), never the table's logical ID", () => {
+    const indexesOf = (props: ConstructorParameters<typeof VerificationsTable>[2]) => {
+      const stack = new Stack();
+      const table = new VerificationsTable(stack, "VerificationsTable", props);
+      const template = Template.fromStack(stack).toJSON()["Resources"] as Record<string, { Properties: Record<string, unknown> }>;
+      const indexes = (template[logicalIdOf(table.table)]?.Properties["GlobalSecondaryIndexes"] ?? []) as { IndexName: string }[];
+      return { id: logicalIdOf(table.table), names: new Set(indexes.map((i) => i.IndexName)) };
+    };
+    // docs/deploy.md, Upgrading: the index set of each deploy, from a stack with only `bySubject`.
+    const deploys = [
+      { names: new Set(["bySubject"]), id: logicalIdOf(verifications.table) }, // versions before bySubjectCreated
+      indexesOf({ pendingIndex: false }), // 1. adds bySubjectCreated
+      indexesOf({}), // 2. adds byPendingSince
+      indexesOf({ legacySubjectIndex: false }), // 3. retires bySubject
+    ];
+    for (const [before, after] of deploys.slice(0, -1).map((d, i) => [d, deploys[i + 1]] as const)) {
+      if (after === undefined) continue;
+      const changed = [...before.names, ...after.names].filter((n) => before.names.has(n) !== after.names.has(n));
+      expect(changed).toHaveLength(1);
+      expect(after.id).toBe(before.id);
+    }
+    expect([...(deploys.at(-1)?.names ?? [])]).toEqual(["bySubjectCreated", "byPendingSince"]);
   });
 
   it("is the construct's Default child: the logical ID of a table with the construct's id", () => {

@@ -25,7 +25,7 @@ const getState = async (correlationId: string) =>
   (await client.send(new GetItemCommand({ TableName: tableName, Key: state(correlationId), ConsistentRead: true }))).Item;
 
 describe("DynamoDB Local (one per run, from test/global-setup.ts)", () => {
-  it("creates the verifications table as the stack defines it: keys, on-demand, the keys-only subject index on createdAt", async () => {
+  it("creates the verifications table as the stack defines it: keys, on-demand, the keys-only subject and pending indexes", async () => {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.TableStatus).toBe("ACTIVE");
     expect(Table?.KeySchema).toEqual([
@@ -36,16 +36,29 @@ describe("DynamoDB Local (one per run, from test/global-setup.ts)", () => {
     expect(Table?.AttributeDefinitions?.map((d) => `${d.AttributeName}:${d.AttributeType}`).sort()).toEqual([
       "correlationId:S",
       "createdAt:S",
+      "pendingKey:S",
+      "pendingSince:S",
       "sk:S",
       "subjectKey:S",
     ]);
-    expect(Table?.GlobalSecondaryIndexes).toHaveLength(1);
-    expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({
+    // DescribeTable lists the indexes in no particular order.
+    const indexes = [...(Table?.GlobalSecondaryIndexes ?? [])].sort((a, b) => String(b.IndexName).localeCompare(String(a.IndexName)));
+    expect(indexes).toHaveLength(2);
+    expect(indexes[0]).toMatchObject({
       IndexName: "bySubjectCreated",
       IndexStatus: "ACTIVE",
       KeySchema: [
         { AttributeName: "subjectKey", KeyType: "HASH" },
         { AttributeName: "createdAt", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "KEYS_ONLY" },
+    });
+    expect(indexes[1]).toMatchObject({
+      IndexName: "byPendingSince",
+      IndexStatus: "ACTIVE",
+      KeySchema: [
+        { AttributeName: "pendingKey", KeyType: "HASH" },
+        { AttributeName: "pendingSince", KeyType: "RANGE" },
       ],
       Projection: { ProjectionType: "KEYS_ONLY" },
     });

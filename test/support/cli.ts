@@ -89,7 +89,7 @@ export interface Recorded {
 
 /** An HTTP server on 127.0.0.1 that records each request and answers with `answer`. */
 export async function recordingServer(
-  answer: (request: Recorded) => { status: number; body?: string } = () => ({ status: 200 }),
+  answer: (request: Recorded) => { status: number; body?: string; headers?: Readonly<Record<string, string>> } = () => ({ status: 200 }),
 ): Promise<{ url: string; requests: Recorded[]; close(): Promise<void> }> {
   const requests: Recorded[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -98,8 +98,8 @@ export async function recordingServer(
     req.on("end", () => {
       const recorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
       requests.push(recorded);
-      const { status, body } = answer(recorded);
-      res.writeHead(status, { "content-type": "application/json" }).end(body ?? "{}");
+      const { status, body, headers } = answer(recorded);
+      res.writeHead(status, { "content-type": "application/json", ...headers }).end(body ?? "{}");
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

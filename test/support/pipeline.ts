@@ -22,6 +22,8 @@ export interface TestPipeline {
 export function useLocalPipeline(
   secrets: Partial<Readonly<Record<ProviderId, string>>>,
   overrides: Partial<Omit<PipelineOptions, "env" | "logger">> = {},
+  /** More environment, read when the pipeline starts (e.g. the URLs of fakes started by an earlier `beforeAll`). */
+  moreEnv: () => Readonly<Record<string, string>> = () => ({}),
 ): TestPipeline {
   const logger = recordingLogger();
   const metrics = new Map<string, ReturnType<typeof recordingMetrics>>();
@@ -36,7 +38,7 @@ export function useLocalPipeline(
     running = await startPipeline({
       port: 0,
       sqsPort: 0,
-      env,
+      env: { ...env, ...moreEnv() },
       logger,
       metricsFor,
       visibilityTimeoutSeconds: 2,

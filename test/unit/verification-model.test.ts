@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../../lambdas/core/event.js";
-import { applyEvent, subjectKeyOf, type VerificationState } from "../../lambdas/model/verification.js";
+import { applyEvent, hourOf, pendingKeyOf, subjectKeyOf, type VerificationState } from "../../lambdas/model/verification.js";
 import { providerEvent } from "../support/scenarios.js";
 
 const T1 = "2026-11-22T10:00:00.000Z";
@@ -81,5 +81,36 @@ describe("the verification model (pure, no DynamoDB)", () => {
     expect(subjectKeyOf({ endUserId: "e" })).toBe("e");
     expect(subjectKeyOf({})).toBeUndefined();
     expect(subjectKeyOf({ externalUserId: "é".repeat(300) })).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe("the reconciler's index attributes (pendingKey, pendingSince)", () => {
+  it("are present exactly while the status is set and not final, keyed by provider and a stable shard, at the hour of the last change", () => {
+    const submitted = providerEvent("idngo", "submitted", 1, { sessionId });
+    const first = applyEvent(undefined, submitted, "2026-11-22T10:37:12.345Z").next;
+    expect(first.pendingKey).toBe(pendingKeyOf("idngo", submitted.correlationId));
+    expect(first.pendingKey).toMatch(/^idngo#[0-3]$/);
+    expect(first.pendingSince).toBe("2026-11-22T10:00:00.000Z");
+    // A later write that does not change the status keeps the hour of the last change.
+    const sandbox = applyEvent(
+      first,
+      { ...providerEvent("idngo", "submitted", 2, { sessionId }), sandbox: true },
+      "2026-11-22T13:00:00.000Z",
+    );
+    expect(sandbox.next.pendingSince).toBe("2026-11-22T10:00:00.000Z");
+    const reviewing = applyEvent(first, providerEvent("idngo", "in_review", 3, { sessionId }), "2026-11-22T14:10:00.000Z").next;
+    expect(reviewing).toMatchObject({ pendingKey: first.pendingKey, pendingSince: "2026-11-22T14:00:00.000Z" });
+    const approved = applyEvent(reviewing, providerEvent("idngo", "approved", 4, { sessionId }), "2026-11-22T15:00:00.000Z").next;
+    expect(approved.pendingKey).toBeUndefined();
+    expect(approved.pendingSince).toBeUndefined();
+    // No status at all (only recorded events): not a candidate either.
+    const recorded = applyEvent(undefined, { ...submitted, status: null, unmapped: "type: unknown" }, T2).next;
+    expect(recorded.pendingKey).toBeUndefined();
+  });
+
+  it("spread a provider's verifications over its shards", () => {
+    const shards = new Set(Array.from({ length: 200 }, (_, i) => pendingKeyOf("veriff", `veriff:session-${i}`)));
+    expect(shards).toEqual(new Set(["veriff#0", "veriff#1", "veriff#2", "veriff#3"]));
+    expect(hourOf("2026-01-01T00:59:59.999Z")).toBe("2026-01-01T00:00:00.000Z");
   });
 });
