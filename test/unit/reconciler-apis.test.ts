@@ -626,3 +626,98 @@ describe("veriff decision API: parsing", () => {
     expectStorable(draft);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+
+describe("untrusted answers", () => {
+  /** Any JSON value, with the shapes and edge values providers' answers could take (nulls, huge or odd strings, deep nesting). */
+  const value = fc.letrec((tie) => ({
+    leaf: fc.oneof(
+      fc.constant(null),
+      fc.boolean(),
+      fc.double(),
+      fc.integer(),
+      fc.string({ unit: "binary", maxLength: 40 }),
+      fc.constantFrom(
+        "completed",
+        "GREEN",
+        "RED",
+        "RETRY",
+        "FINAL",
+        "approved",
+        "declined",
+        "9001",
+        "2025-02-03 09:14:27+0000",
+        "\uffff",
+        "x".repeat(5_000),
+      ),
+    ),
+    node: fc.oneof(
+      { depthSize: "small" },
+      tie("leaf"),
+      fc.array(tie("node"), { maxLength: 4 }),
+      fc.dictionary(fc.string({ maxLength: 12 }), tie("node"), { maxKeys: 4 }),
+    ),
+  })).node;
+  /** An answer shaped like the endpoint's, each status field replaced by anything. */
+  const idngoAnswer = fc.record(
+    {
+      reviewStatus: value,
+      reviewResult: fc.oneof(value, fc.record({ reviewAnswer: value, reviewRejectType: value, rejectLabels: value }, { requiredKeys: [] })),
+      reviewDate: value,
+      createDate: value,
+      attemptId: value,
+    },
+    { requiredKeys: [] },
+  );
+  const veriffAnswer = fc.record(
+    {
+      status: value,
+      verification: fc.oneof(
+        value,
+        fc.record(
+          {
+            id: fc.constant(SESSION),
+            status: value,
+            code: value,
+            decisionTime: value,
+            acceptanceTime: value,
+            attemptId: value,
+            reasonCode: value,
+            reason: value,
+          },
+          { requiredKeys: ["id"] },
+        ),
+      ),
+    },
+    { requiredKeys: [] },
+  );
+
+  /** Never throws; an event is storable, carries only a known status, and is final only for a final status. */
+  function expectSafe(result: LookupResult): void {
+    expect(["event", "no-decision", "not-found", "rejected"]).toContain(result.kind);
+    if (result.kind !== "event") return;
+    expectStorable(result.draft);
+    expect(result.final).toBe(["approved", "rejected", "expired", "abandoned", "deleted"].includes(result.draft.status ?? ""));
+  }
+
+  it("any IDnGO applicant or action answer, with any status code, maps to a storable event or a reason", () => {
+    fc.assert(
+      fc.property(idngoAnswer, fc.boolean(), fc.constantFrom(200, 200, 201, 400, 401, 404, 429, 500), (answer, asAction, status) => {
+        const response = { status, headers: {}, body: JSON.stringify(asAction ? { id: "a1", review: answer } : answer) };
+        expectSafe(asAction ? idngo.parse("idngo:action:a1", "action:a1", response, RECEIVED_AT) : parseIdngo(response));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("any Veriff decision answer, signed or not, with any status code, maps to a storable event or a reason", () => {
+    fc.assert(
+      fc.property(veriffAnswer, fc.boolean(), fc.constantFrom(200, 200, 201, 400, 401, 404, 500), (answer, signed, status) => {
+        const response = signed ? signedVeriff(answer, status) : { status, headers: {}, body: JSON.stringify(answer) };
+        expectSafe(parseVeriff(response));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
