@@ -156,10 +156,12 @@ export class KycFunction extends NodejsFunction {
       {
         id: "Serverless-LambdaDLQ",
         reason:
-          "A function's DeadLetterConfig only receives failed asynchronous invocations, and nothing invokes these " +
-          "functions asynchronously: API Gateway invokes synchronously (a failure is the caller's 5xx), and event " +
-          "source mappings poll synchronously, with their own failure paths: the SQS queue's redrive to its DLQ, the " +
-          "stream mapping's on-failure destination. Both are alarmed (lib/monitoring.ts).",
+          "A function's DeadLetterConfig only receives failed asynchronous invocations. API Gateway invokes " +
+          "synchronously (a failure is the caller's 5xx), and event source mappings poll synchronously, with their own " +
+          "failure paths: the SQS queue's redrive to its DLQ, the stream mapping's on-failure destination; both are " +
+          "alarmed (lib/monitoring.ts). Only the reconciler's schedule invokes asynchronously, and its event " +
+          '({"source":"schedule"}) holds nothing to keep: a failed pass is alarmed (ReconcilerErrors) and the next ' +
+          "scheduled pass does the same work.",
       },
     );
   }

@@ -70,6 +70,9 @@ export class Reconciliation extends Construct {
       serviceName: SERVICES.reconciler,
       description: "Looks stuck verifications up in the providers' status APIs and enqueues what they report",
       timeout: Duration.seconds(RECONCILER.timeoutSeconds),
+      // The schedule invokes asynchronously, and Lambda would run a failed pass twice more: a pass
+      // that failed (ReconcilerErrors) waits for the next one, like the schedule's own retries.
+      retryAttempts: 0,
       logRetention: props.logRetention,
       logLevel: props.logLevel,
       environment: {
@@ -82,6 +85,13 @@ export class Reconciliation extends Construct {
       .allowReadSecret(this.idngoCredentials, ENV.idngoApiSecretArn)
       .allowReadSecret(this.veriffCredentials, ENV.veriffApiSecretArn)
       .allowSendTo(props.eventsQueue);
+
+    Validations.of(this.reconcilerFunction).acknowledge({
+      id: "Serverless-LambdaAsyncFailureDestination",
+      reason:
+        'The schedule\'s asynchronous event ({"source":"schedule"}) holds nothing a destination could keep or replay: a ' +
+        "failed pass is alarmed (ReconcilerErrors, from the function's Errors) and the next scheduled pass does the same work.",
+    });
 
     // Its own role (not the target's shared default), trusted by EventBridge Scheduler for this account only.
     const stack = Stack.of(this);

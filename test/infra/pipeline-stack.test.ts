@@ -328,6 +328,7 @@ describe("cdk-nag AwsSolutions and Serverless", () => {
       "AwsSolutions-L1",
       "AwsSolutions-SMG4",
       "AwsSolutions-SQS3",
+      "Serverless-LambdaAsyncFailureDestination",
       "Serverless-LambdaDLQ",
       "Serverless-LambdaEventSourceMappingDestination",
       "Serverless-LambdaLatestVersion",
@@ -355,7 +356,9 @@ describe("cdk-nag AwsSolutions and Serverless", () => {
     const wildcardReasons = acknowledged.get("AwsSolutions-IAM5[Resource::*]")?.reasons ?? [];
     expect(wildcardReasons.filter((r) => r.includes("xray:PutTraceSegments"))).toHaveLength(fns.length);
     expect(wildcardReasons.filter((r) => r.includes("dynamodb:ListStreams"))).toHaveLength(1);
-    // The pinned runtime, and no DeadLetterConfig (nothing invokes a function asynchronously), on each function.
+    // The pinned runtime, and no DeadLetterConfig (only the schedule invokes asynchronously, with nothing to keep), on each function.
+    // No on-failure destination for the reconciler's asynchronous invocations (its retries are off).
+    expect(paths("Serverless-LambdaAsyncFailureDestination")).toEqual(["Reconciliation/Reconciler"]);
     for (const rule of ["AwsSolutions-L1", "Serverless-LambdaLatestVersion", "Serverless-LambdaDLQ"])
       expect(paths(rule)).toEqual(fns.sort());
     // No on-failure destination only on the SQS mapping (SQS has none: the queue's redrive does it).

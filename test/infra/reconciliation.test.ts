@@ -116,6 +116,11 @@ describe("Reconciliation", () => {
     expect(t.roleStatements(scheduleRole)).toEqual([
       { Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [getAtt(fn), { "Fn::Join": ["", [getAtt(fn), ":*"]] }] },
     ]);
+    // The schedule invokes asynchronously: Lambda itself must not run a failed pass again either.
+    const invokeConfigs = t.ofType("AWS::Lambda::EventInvokeConfig");
+    expect(invokeConfigs.map(([, r]) => r.Properties)).toEqual([
+      { FunctionName: { Ref: fn }, Qualifier: "$LATEST", MaximumRetryAttempts: 0 },
+    ]);
   });
 
   it("creates the two credential secrets as {} (not polled until an operator fills them in)", () => {
