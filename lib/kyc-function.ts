@@ -270,8 +270,8 @@ export class KycFunction extends NodejsFunction {
 
   /**
    * Sets `envName` to the table's name and grants exactly what the read API does: GetItem (the
-   * state item) and Query (the history) on the table, and Query on `indexName` (a subject's
-   * verifications). No Scan, no BatchGetItem, no other index, nothing that writes.
+   * state item), Query (the history) and BatchGetItem (a subject's state items) on the table, and
+   * Query on `indexName` (a subject's verifications). No Scan, no other index, nothing that writes.
    */
   allowReadVerifications(table: ITable, indexName: string, envName: EnvName = ENV.tableName): this {
     this.addEnvironment(envName, table.tableName);

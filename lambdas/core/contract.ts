@@ -224,6 +224,13 @@ export const RECONCILER = {
   requestTimeoutMs: 5_000,
   /** A `Retry-After` longer than this is not waited for: the next pass tries again. */
   maxRetryAfterMs: 30_000,
+  /**
+   * Seconds of the function's time that a pass keeps for the lookups in flight, its metrics and its
+   * report: no lookup starts once less is left (a slow or hanging provider), the rest wait for the
+   * next pass. One lookup takes at most maxAttempts × requestTimeoutMs plus backoffs and a
+   * Retry-After (about 60 s).
+   */
+  reserveSeconds: 90,
   defaultVeriffApiUrl: "https://stationapi.veriff.com",
 } as const;
 

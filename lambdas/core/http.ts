@@ -21,3 +21,8 @@ export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: numbe
 export function json(statusCode: number, body: unknown): HttpResult {
   return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
 }
+
+/** RFC 3986 percent-encoding of one component (what SigV4 canonicalizes to): every character outside the unreserved set. */
+export function rfc3986(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}

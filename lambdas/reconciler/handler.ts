@@ -23,8 +23,8 @@ const deps = buildReconcilerDeps(process.env, {
  * invocation once every provider has had its turn, so that the ReconcilerErrors alarm fires; asked
  * by the CLI, the report comes back instead and the CLI exits 1.
  */
-export const handler = withLambdaContext(logger, async (event: unknown): Promise<ReconcileReport> => {
-  const options = reconcileOptionsOf(event, deps.defaults);
+export const handler = withLambdaContext(logger, async (event: unknown, context): Promise<ReconcileReport> => {
+  const options = { ...reconcileOptionsOf(event, deps.defaults), remainingTimeMs: () => context.getRemainingTimeInMillis() };
   const report = await deps.reconcile(options);
   for (const { lookups: _lookups, ...counts } of report.providers) log.info("reconciliation pass", { ...counts, dryRun: report.dryRun });
   return passAnswer(report, options);

@@ -29,6 +29,7 @@
 import type { EventDraft } from "../core/canonical.js";
 import { hmacHex, sha256Hex } from "../core/crypto.js";
 import { FINAL_STATUSES } from "../core/event.js";
+import { rfc3986 } from "../core/http.js";
 import { toIsoTime } from "../core/time.js";
 import { decisionOf, reviewStatusToStatus } from "../providers/idngo.js";
 import { asObject, asString, asStrings, type JsonObject, prop } from "../providers/json.js";
@@ -77,7 +78,7 @@ export function lookupIdOf(prefix: string, correlationId: string): string | unde
  */
 export function pathSegment(value: string): string {
   if (value === "" || value === "." || value === "..") throw new TypeError("not a lookup id (empty or a dot segment)");
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return rfc3986(value);
 }
 
 /** `baseUrl` + `path` (relative), keeping any path prefix of the base; query and fragment of the base dropped. */
@@ -123,7 +124,8 @@ export function idngoStatusRequest(credentials: IdngoApiCredentials, lookupId: s
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-function jsonObjectOf(body: string): JsonObject | undefined {
+/** An answer's body as a JSON object, or undefined when it is not one (shared with the Veriff API). */
+export function jsonObjectOf(body: string): JsonObject | undefined {
   try {
     return asObject(JSON.parse(body));
   } catch {

@@ -1,6 +1,6 @@
 /**
- * The reconciler's HTTP client for one provider's status API: bounded and polite, as issue 12
- * asks and as the providers' rate limits require.
+ * The reconciler's HTTP client for one provider's status API: bounded and polite, as the
+ * providers' rate limits require (docs/reconciliation.md).
  *
  * - One fetcher per provider: its rate limit, concurrency limit and retries are its own, so a
  *   provider that is slow or down never holds up another's lookups.

@@ -10,6 +10,7 @@
  * fields is kept, and nothing of it is logged.
  */
 import { canonicalEvent } from "../core/canonical.js";
+import { RECONCILER } from "../core/contract.js";
 import { describeError } from "../core/errors.js";
 import type { NormalizedEvent, ProviderId } from "../core/event.js";
 import type { AppLogger } from "../core/logger.js";
@@ -55,6 +56,12 @@ export interface ReconcileOptions {
   /** Lookups per provider in this pass; the most recently changed first, the rest wait for the next pass. */
   readonly maxLookups: number;
   /**
+   * The time the invocation has left, in ms (Lambda's `context.getRemainingTimeInMillis`). No
+   * lookup starts once it is under RECONCILER.reserveSeconds: the pass then ends with its metrics
+   * and report instead of being cut off by the function's timeout. Unset (local mode): no limit.
+   */
+  readonly remainingTimeMs?: () => number;
+  /**
    * Whether this pass's counts go to the metrics (default: unless a dry run). Only the scheduled
    * kind of pass (the configured age, not a dry run) should: a pass at another age would move the
    * StuckVerifications alarm with counts of another measure.
@@ -83,6 +90,11 @@ export interface ProviderReport {
   readonly changed: number;
   readonly unchanged: number;
   readonly failed: number;
+  /**
+   * Stuck verifications the API could look up that this pass left for the next one: beyond
+   * maxLookups, or once the function's time ran short (remainingTimeMs).
+   */
+  readonly deferred: number;
   /** Stuck verifications whose id the API cannot look up (an attempt, transaction monitoring, an unidentified event, a digest). */
   readonly notLookedUp: number;
   /** Stuck verifications left after this pass: `stuck - changed`. */
@@ -147,14 +159,22 @@ export function createReconciler(deps: ReconcileDeps): (options: ReconcileOption
     const { configured, error } = await apiOf(provider);
     const lookups: LookupLine[] = [];
     let notLookedUp = 0;
+    let deferred = 0;
     if (configured !== undefined) {
       const work: { correlationId: string; verificationId: string }[] = [];
       for (const correlationId of ids) {
         const verificationId = configured.api.verificationIdOf(correlationId);
         if (verificationId === undefined) notLookedUp += 1;
         else if (work.length < options.maxLookups) work.push({ correlationId, verificationId });
+        else deferred += 1;
       }
+      const reserveMs = RECONCILER.reserveSeconds * 1000;
+      const timeLeft = options.remainingTimeMs;
       await eachLimited(work, 8, async ({ correlationId, verificationId }) => {
+        if (timeLeft !== undefined && timeLeft() < reserveMs) {
+          deferred += 1;
+          return;
+        }
         let line: LookupLine;
         try {
           const result = await lookup(configured, correlationId, verificationId);
@@ -181,6 +201,7 @@ export function createReconciler(deps: ReconcileDeps): (options: ReconcileOption
       changed: count("changed"),
       unchanged: count("unchanged"),
       failed: count("failed"),
+      deferred,
       notLookedUp,
       stuckAfter: ids.length - count("changed"),
       lookups,
@@ -200,6 +221,7 @@ export function createReconciler(deps: ReconcileDeps): (options: ReconcileOption
       changed: 0,
       unchanged: 0,
       failed: 0,
+      deferred: 0,
       notLookedUp: 0,
       stuckAfter: 0,
       lookups: [],

@@ -15,8 +15,6 @@ export const reconcileRequestSchema = v.strictObject({
   dryRun: v.optional(v.boolean()),
 });
 
-export type ReconcileRequest = v.InferOutput<typeof reconcileRequestSchema>;
-
 /** Thrown for a request that is not one; names the fields, never their values. */
 export class InvalidReconcileRequest extends Error {
   override readonly name = "InvalidReconcileRequest";

@@ -23,7 +23,7 @@ import { hexDigestEquals, hmacDigest, hmacHex, sha256Hex } from "../core/crypto.
 import { FINAL_STATUSES } from "../core/event.js";
 import { asObject, asString, type JsonObject, prop } from "../providers/json.js";
 import { fromDecision } from "../providers/veriff.js";
-import { apiUrl, lookupIdOf, pathSegment } from "./idngo-api.js";
+import { apiUrl, jsonObjectOf, lookupIdOf, pathSegment } from "./idngo-api.js";
 import type { ApiRequest, ApiResponse, LookupResult, StatusApi } from "./types.js";
 
 export interface VeriffApiCredentials {
@@ -34,8 +34,6 @@ export interface VeriffApiCredentials {
   /** The integration's shared secret key: signs requests, verifies answers, never sent. */
   readonly apiSecret: string;
 }
-
-export const VERIFF_DEFAULT_API_URL = "https://stationapi.veriff.com";
 
 /** What the draft's `providerEventType` says: the decision endpoint, not a webhook. */
 export const VERIFF_API_EVENT_TYPE = "decision-api";
@@ -77,14 +75,6 @@ export function veriffResponseVerifies(apiSecret: string, response: ApiResponse)
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
-
-function jsonObjectOf(body: string): JsonObject | undefined {
-  try {
-    return asObject(JSON.parse(body));
-  } catch {
-    return undefined;
-  }
-}
 
 /** A JSON scalar as is, anything else as null: what a digest input may hold. */
 function scalar(value: unknown): string | number | boolean | null {

@@ -5,6 +5,8 @@
  * resolves here.
  */
 
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { type CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
@@ -94,9 +96,35 @@ export function signerFor(service: string, region: string, credentials?: AwsCred
   });
 }
 
-/** RFC 3986 encoding (what SigV4 canonicalizes to), so the bytes on the wire need no re-encoding to be checked. */
-export function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/**
+ * A POST through node:http(s), not `fetch`: a reconciliation pass answers only when it ends (a
+ * synchronous invoke: up to the function's 600 s timeout), and `fetch` gives up waiting for
+ * response headers after 300 s.
+ */
+export function post(
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+  signal: AbortSignal | undefined,
+): Promise<{ status: number; functionError: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === "http:" ? httpRequest : httpsRequest;
+    const request = send(url, { method: "POST", headers, ...(signal === undefined ? {} : { signal }) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("error", reject);
+      response.on("end", () => {
+        const functionError = response.headers["x-amz-function-error"];
+        resolve({
+          status: response.statusCode ?? 0,
+          functionError: Array.isArray(functionError) ? functionError[0] : functionError,
+          body: Buffer.concat(chunks).toString("utf8"),
+        });
+      });
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
 }
 
 /**
@@ -126,14 +154,13 @@ export async function invokeFunction(
     headers: { host: url.host, "content-type": "application/json", "x-amz-invocation-type": "RequestResponse" },
     body,
   });
-  const headers = Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== "host"));
-  const answer = await fetch(url, { method: "POST", headers, body, ...(signal === undefined ? {} : { signal }) });
-  const text = await answer.text();
-  if (!answer.ok) {
+  const answer = await post(url, signed.headers, body, signal);
+  const text = answer.body;
+  if (answer.status < 200 || answer.status > 299) {
     const reason = answer.status === 403 ? " (does your role allow lambda:InvokeFunction on it?)" : "";
     throw new CliError(`Lambda refused to invoke ${functionName}: HTTP ${answer.status}${reason}`);
   }
-  const functionError = answer.headers.get("x-amz-function-error");
+  const functionError = answer.functionError ?? null;
   let result: unknown;
   try {
     result = JSON.parse(text);

@@ -3,7 +3,7 @@
  * the same requests locally and in AWS, where the target signs them.
  */
 import type { Status } from "../../lambdas/core/event.js";
-import { rfc3986 } from "./aws.js";
+import { rfc3986 } from "../../lambdas/core/http.js";
 import { CliError } from "./io.js";
 import type { Target } from "./target.js";
 

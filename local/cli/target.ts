@@ -13,7 +13,7 @@ import type { SignatureV4 } from "@smithy/signature-v4";
 import { text } from "../../lambdas/core/config.js";
 import { QUEUES, ROUTES, TABLE } from "../../lambdas/core/contract.js";
 import type { ProviderId } from "../../lambdas/core/event.js";
-import { localPort, localSqsPort, PUBLISHER_FAILURES_QUEUE_NAME } from "../pipeline.js";
+import { localPort, localSqsPort, PUBLISHER_FAILURES_QUEUE_NAME, STATUS_CHANGES_QUEUE_NAME } from "../pipeline.js";
 import { LOCAL_AWS } from "../sqs.js";
 import {
   describeStackOutputs,
@@ -21,6 +21,7 @@ import {
   invokeFunction,
   OUTPUTS,
   outputOf,
+  post,
   regionOfApiUrl,
   type StackOutputs,
   signedGet,
@@ -58,7 +59,7 @@ export interface Target {
 const LOCAL_QUEUE_NAMES: Readonly<Record<QueueKey, string>> = {
   events: `${QUEUES.events.nameStem}.fifo`,
   eventsDlq: `${QUEUES.events.nameStem}-dlq.fifo`,
-  statusChanges: `${QUEUES.statusChanges.nameStem}.fifo`,
+  statusChanges: STATUS_CHANGES_QUEUE_NAME,
   statusChangesDlq: `${QUEUES.statusChanges.nameStem}-dlq.fifo`,
   publisherFailures: PUBLISHER_FAILURES_QUEUE_NAME,
 };
@@ -159,14 +160,20 @@ function localTarget(flags: Flags, io: CliIo): Target {
     },
     tableName: async () => TABLE.name,
     reconcile: async (request) => {
-      const answer = await fetch(`${base}${ROUTES.reconcile}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(request),
-        ...(io.signal === undefined ? {} : { signal: io.signal }),
-      });
-      const body = (await answer.json().catch(() => undefined)) as { error?: unknown } | undefined;
-      if (!answer.ok)
+      // Not `fetch`: a long pass would outlast its 300 s wait for the answer's headers.
+      const answer = await post(
+        new URL(`${base}${ROUTES.reconcile}`),
+        { "content-type": "application/json" },
+        JSON.stringify(request),
+        io.signal,
+      );
+      let body: { error?: unknown } | undefined;
+      try {
+        body = JSON.parse(answer.body) as { error?: unknown };
+      } catch {
+        body = undefined;
+      }
+      if (answer.status < 200 || answer.status > 299)
         throw new CliError(`the local pipeline answered ${answer.status}: ${String(body?.error ?? "?")}`, answer.status === 400 ? 2 : 1);
       return body;
     },

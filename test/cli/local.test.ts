@@ -231,12 +231,13 @@ describe("kyc tail", () => {
     expect(run.code).toBe(0);
     expect(run.json<StatusChange>().map((c) => c.status)).toEqual(["submitted"]);
 
+    // Ctrl-C: the follow ends, with exit code 0, once the signal aborts (a follow that ignored it would hang to the test's timeout).
     const controller = new AbortController();
-    const started = Date.now();
     const stopping = kyc(["tail", "--follow"], env(), { signal: controller.signal });
     setTimeout(() => controller.abort(), 300);
-    expect((await stopping).code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    const stopped = await stopping;
+    expect(controller.signal.aborted).toBe(true); // it ended after the abort, not on its own before it
+    expect(stopped.code).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import { App, Stack } from "aws-cdk-lib";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { QUEUES } from "../../lambdas/core/contract.js";
+import { ENV, QUEUES, SERVICES } from "../../lambdas/core/contract.js";
 import { FifoQueueWithDlq } from "../../lib/fifo-queue-with-dlq.js";
 import { PipelineStack } from "../../lib/pipeline-stack.js";
 import { Reconciliation } from "../../lib/reconciliation.js";
@@ -153,6 +153,12 @@ describe("PipelineStack with reconciliation disabled (the first deploy of an upg
     );
     expect(stack.reconciliation).toBeUndefined();
     expect(resources.filter((r) => r.Type === "AWS::Scheduler::Schedule")).toHaveLength(0);
+    // No reconciler function: the four ingest functions, the consumer, the publisher and the read API only.
+    const services = resources
+      .filter((r) => r.Type === "AWS::Lambda::Function")
+      .map((r) => (r.Properties["Environment"] as { Variables?: Record<string, string> } | undefined)?.Variables?.[ENV.serviceName]);
+    expect(services).toHaveLength(7);
+    expect(services).not.toContain(SERVICES.reconciler);
     expect(resources.filter((r) => r.Type === "AWS::SecretsManager::Secret")).toHaveLength(4); // the webhook secrets only
     const table = resources.find((r) => r.Type === "AWS::DynamoDB::Table");
     expect(((table?.Properties["GlobalSecondaryIndexes"] ?? []) as { IndexName: string }[]).map((i) => i.IndexName)).toEqual([

@@ -53,6 +53,7 @@ export type Fault =
   | { readonly kind: "500" }
   | { readonly kind: "429"; readonly retryAfter?: string }
   | { readonly kind: "hang" }
+  | { readonly kind: "delay"; readonly ms: number }
   | { readonly kind: "bad-signature" };
 
 export interface RecordedRequest {
@@ -209,6 +210,7 @@ async function handle(fake: ProviderFake, req: IncomingMessage, res: ServerRespo
   }
   const fault = takeFault(fake.faults, id);
   if (fault?.kind === "hang") return record("hang"); // never answered; close() or the client ends it
+  if (fault?.kind === "delay") await new Promise((resolve) => setTimeout(resolve, fault.ms)); // then the normal answer
   if (fault?.kind === "500" || fault?.kind === "429") {
     const answer: Answer = {
       status: Number(fault.kind),

@@ -314,12 +314,16 @@ describe("polite fetch: limits", () => {
     expect(times).toEqual([0, 500, 1000]);
   });
 
-  it("lets `burst` attempts start at once after a quiet period", async () => {
-    const urls = [1, 2, 3, 4, 5].map((i) => `https://api.provider.test/${i}`);
-    const { fetcher, provider, run } = setup({}, { ratePerSecond: 1, burst: 3, concurrency: 5 });
-    await run(Promise.all(urls.map((url) => fetcher(request(url)))));
-    const times = provider.calls.map((c) => c.at - (provider.calls[0]?.at ?? 0));
-    expect(times).toEqual([0, 0, 0, 1000, 2000]);
+  it("lets `burst` attempts start at once, at first and again after a quiet period", async () => {
+    const urls = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `https://api.provider.test/${i}`);
+    const { fetcher, provider, run, time } = setup({}, { ratePerSecond: 1, burst: 3, concurrency: 5 });
+    await run(Promise.all(urls.slice(0, 5).map((url) => fetcher(request(url)))));
+    const times = () => provider.calls.map((c) => c.at - (provider.calls[0]?.at ?? 0));
+    expect(times()).toEqual([0, 0, 0, 1000, 2000]);
+    // Quiet for burst / rate = 3 s after the last start: the bucket is full again.
+    await run(time.sleep(3000));
+    await run(Promise.all(urls.slice(5).map((url) => fetcher(request(url)))));
+    expect(times().slice(5)).toEqual([5000, 5000, 5000]);
   });
 
   it("never exceeds the concurrency or the rate, whatever the answers (property)", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EventDraft } from "../../lambdas/core/canonical.js";
+import { RECONCILER } from "../../lambdas/core/contract.js";
 import type { NormalizedEvent, ProviderId } from "../../lambdas/core/event.js";
 import {
   type ConfiguredApi,
@@ -148,7 +149,23 @@ describe("a reconciliation pass", () => {
     expect(run.enqueued).toEqual([]);
     expect(report.dryRun).toBe(true);
     expect(api.asked.sort()).toEqual(["a", "b"]);
-    expect(report.providers[0]).toMatchObject({ stuck: 3, lookedUp: 2, changed: 2, stuckAfter: 1 });
+    expect(report.providers[0]).toMatchObject({ stuck: 3, lookedUp: 2, changed: 2, deferred: 1, stuckAfter: 1 });
+  });
+
+  it("starts no lookup once the function's time left is under the reserve: the rest are deferred, the pass still ends with its metrics", async () => {
+    const answers = Object.fromEntries(
+      ["a", "b", "c", "d"].map((id) => [id, { kind: "event", draft: draft(`idngo:${id}`, "approved"), final: true } as const]),
+    );
+    const api = fakeApi(answers);
+    const run = setup({ idngo: ["idngo:a", "idngo:b", "idngo:c", "idngo:d"] }, async () => api);
+    const reserveMs = RECONCILER.reserveSeconds * 1000;
+    // Time enough for two lookups, then just under the reserve.
+    const left = [reserveMs + 60_000, reserveMs, reserveMs - 1];
+    const report = await run.reconcile({ ...options, providers: ["idngo"], remainingTimeMs: () => left.shift() ?? 0 });
+    expect(api.asked.sort()).toEqual(["a", "b"]);
+    expect(report.providers[0]).toMatchObject({ stuck: 4, lookedUp: 2, changed: 2, deferred: 2, stuckAfter: 2 });
+    expect(run.metrics.total("StuckVerifications")).toBe(2);
+    expect(run.metrics.flushes).toBe(1);
   });
 
   it("one provider's broken credentials: its stuck verifications are still counted, the error is reported, the others go on", async () => {

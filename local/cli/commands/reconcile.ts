@@ -37,7 +37,8 @@ function summary(p: ProviderReport): string {
   if (p.error !== undefined) return `${p.provider}: ${p.stuck} stuck, not polled: ${p.error}`;
   if (!p.polled) return `${p.provider}: ${p.stuck} stuck, not polled (no API credentials or no status API)`;
   const skipped = p.notLookedUp > 0 ? `, ${p.notLookedUp} not identifiable in its API` : "";
-  return `${p.provider}: ${p.stuck} stuck, ${p.lookedUp} looked up: ${p.changed} changed, ${p.unchanged} unchanged, ${p.failed} failed${skipped}; ${p.stuckAfter} still stuck`;
+  const deferred = p.deferred > 0 ? `, ${p.deferred} left for the next pass` : "";
+  return `${p.provider}: ${p.stuck} stuck, ${p.lookedUp} looked up: ${p.changed} changed, ${p.unchanged} unchanged, ${p.failed} failed${skipped}${deferred}; ${p.stuckAfter} still stuck`;
 }
 
 export const reconcile: Command = {
