@@ -11,7 +11,8 @@
  *   environment, the Secrets Manager source through Powertools' cache, sqsEnqueuer building the
  *   SendMessage input, a Powertools Logger at the deployed level, powertoolsMetrics writing its EMF
  *   line), the network stubbed in process: the SQS client's `send` answers at once. With one secret,
- *   and with two (the matching one second, then first);
+ *   and with two (the matching one second, then first: ingest tries the secret that matched last
+ *   first, so both are a rotation's steady state; and signed by each in turn, the worst case);
  * - handlerSdk: the same with a real SQSClient whose request handler answers in process, for
  *   reference: the SDK's serialization, SigV4 signing and answer checks, which no floor includes;
  * - receive: the pure part alone (authenticate, parse, normalize, bound), for reference.
@@ -71,6 +72,11 @@ export interface IngestMicro {
   readonly handlerTwoSecretsMicros: number;
   /** The same with two secrets, the matching one first (a rotation's steady state: new, old). */
   readonly handlerTwoSecretsMatchFirstMicros: number;
+  /**
+   * Two secrets, deliveries signed by each in turn (the worst case of a rotation: every request
+   * signed by the other secret than the last one, so the last match never helps).
+   */
+  readonly handlerTwoSecretsAlternatingMicros: number;
   /** The pure part alone: authenticate, parse, normalize, bound. */
   readonly receiveMicros: number;
   /** The whole entry point with the real SQSClient (serialize, sign, parse the answer) over an in-process HTTP handler. */
@@ -78,6 +84,7 @@ export interface IngestMicro {
   readonly ratioToFloor: number;
   readonly ratioToFloorTwoSecrets: number;
   readonly ratioToFloorTwoSecretsMatchFirst: number;
+  readonly ratioToFloorTwoSecretsAlternating: number;
   readonly ratioWithSdkToFloor: number;
 }
 
@@ -193,6 +200,17 @@ async function ingestSetup(provider: ProviderId): Promise<IngestSetup> {
     deliveryId: `req-${randomUUID()}`,
   });
   const event = apiGatewayEvent(provider, webhook.request);
+  const oldEvent = apiGatewayEvent(
+    provider,
+    paddedWebhook(provider, STATUS[provider], oldSecret, {
+      sessionId: sampleSessionId(provider),
+      userKey: "user-42",
+      occurredAt: new Date(),
+      attemptId: randomUUID(),
+      deliveryId: `req-${randomUUID()}`,
+    }).request,
+  );
+  let alternate = false;
   const context = lambdaContext(fn.functionName, fn.memoryMb);
   for (const handler of [one, two, twoFirst, withSdk]) {
     const answer = await handler(event, context);
@@ -225,6 +243,13 @@ async function ingestSetup(provider: ProviderId): Promise<IngestSetup> {
       { name: `${provider} handler`, op: () => one(event, context) },
       { name: `${provider} handler2`, op: () => two(event, context) },
       { name: `${provider} handler2first`, op: () => twoFirst(event, context) },
+      {
+        name: `${provider} handler2alternating`,
+        op: () => {
+          alternate = !alternate;
+          return two(alternate ? oldEvent : event, context);
+        },
+      },
       { name: `${provider} handlerSdk`, op: () => withSdk(event, context) },
       {
         name: `${provider} receive`,
@@ -251,11 +276,13 @@ async function ingestMicro(): Promise<Record<string, IngestMicro>> {
       handlerMicros: median(of("handler")),
       handlerTwoSecretsMicros: median(of("handler2")),
       handlerTwoSecretsMatchFirstMicros: median(of("handler2first")),
+      handlerTwoSecretsAlternatingMicros: median(of("handler2alternating")),
       receiveMicros: median(of("receive")),
       handlerWithSdkMicros: median(of("handlerSdk")),
       ratioToFloor: medianRatio(of("handler"), of("floor")),
       ratioToFloorTwoSecrets: medianRatio(of("handler2"), of("floor")),
       ratioToFloorTwoSecretsMatchFirst: medianRatio(of("handler2first"), of("floor")),
+      ratioToFloorTwoSecretsAlternating: medianRatio(of("handler2alternating"), of("floor")),
       ratioWithSdkToFloor: medianRatio(of("handlerSdk"), of("floor")),
     };
   }

@@ -1,4 +1,4 @@
-import { createHash, createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, createSecretKey, hash, type KeyObject, timingSafeEqual } from "node:crypto";
 
 export type HmacAlgorithm = "sha1" | "sha256" | "sha512";
 
@@ -15,12 +15,12 @@ function hmacKey(secret: string): KeyObject {
   return key;
 }
 
-/** HMAC of `data` with `secret` (its UTF-8 bytes), as raw bytes. */
-export function hmacDigest(algorithm: HmacAlgorithm, secret: string, data: Uint8Array): Buffer {
+/** HMAC of `data` (a string: its UTF-8 bytes) with `secret` (its UTF-8 bytes), as raw bytes. */
+export function hmacDigest(algorithm: HmacAlgorithm, secret: string, data: Uint8Array | string): Buffer {
   return createHmac(algorithm, hmacKey(secret)).update(data).digest();
 }
 
-export function hmacHex(algorithm: HmacAlgorithm, secret: string, data: Uint8Array): string {
+export function hmacHex(algorithm: HmacAlgorithm, secret: string, data: Uint8Array | string): string {
   return hmacDigest(algorithm, secret, data).toString("hex");
 }
 
@@ -32,6 +32,9 @@ export function sha256Digest(...parts: readonly (Uint8Array | string)[]): Buffer
 }
 
 export function sha256Hex(...parts: readonly (Uint8Array | string)[]): string {
+  // One part (the common case: a body's digest): the one-shot hash, without a Hash object.
+  const [only] = parts;
+  if (parts.length === 1 && only !== undefined) return hash("sha256", only, "hex");
   return sha256Digest(...parts).toString("hex");
 }
 
@@ -49,16 +52,29 @@ export function hexDigestEquals(received: string, expected: Uint8Array): boolean
 }
 
 /**
+ * The secret that last verified a request, per list of accepted secrets (the list object a secret
+ * source hands out, the same one until the stored value changes). It is tried first: during a
+ * rotation the provider signs with one of the listed secrets at a time, so a request costs one
+ * digest whichever position that secret has in the list.
+ */
+const lastMatch = new WeakMap<readonly string[], string>();
+
+/**
  * True when `received` matches the digest computed with one of `secrets`. A request that matches
  * none has been checked against every secret, so a failure takes the same time whichever secret
  * it came close to; a match stops the search (its timing says which secret signed only to a sender
- * who already holds a valid signature). Rotation: list the new secret first.
+ * who already holds a valid signature). The last matching secret is tried first (`lastMatch`).
  */
 export function matchesAnySecret(received: string, secrets: readonly string[], digestFor: (secret: string) => Uint8Array): boolean {
+  const preferred = lastMatch.get(secrets);
+  if (preferred !== undefined && hexDigestEquals(received, digestFor(preferred))) return true;
   for (const secret of secrets) {
     // An empty secret would let anyone sign: never accept it, whatever the configuration says.
-    if (secret.length === 0) continue;
-    if (hexDigestEquals(received, digestFor(secret))) return true;
+    if (secret.length === 0 || secret === preferred) continue;
+    if (hexDigestEquals(received, digestFor(secret))) {
+      lastMatch.set(secrets, secret);
+      return true;
+    }
   }
   return false;
 }

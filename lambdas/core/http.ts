@@ -5,8 +5,10 @@ export type Headers = Readonly<Record<string, string | undefined>>;
 
 /** Case-insensitive header lookup (API Gateway lower-cases names, local servers may not). */
 export function header(headers: Headers, name: string): string | undefined {
+  const exact = headers[name]; // API Gateway's lower-case names, asked for in lower case: no scan
+  if (exact !== undefined) return exact;
   const wanted = name.toLowerCase();
-  const direct = headers[wanted]; // API Gateway's lower-case names: no scan
+  const direct = headers[wanted];
   if (direct !== undefined) return direct;
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() === wanted && value !== undefined) return value;

@@ -63,7 +63,8 @@ export interface AppMetrics {
  */
 export function powertoolsMetrics(serviceName?: string): AppMetrics {
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, ...(serviceName === undefined ? {} : { serviceName }) });
-  const pending = new Map<string, { dimensions: Record<string, string>; counts: Map<string, number> }>();
+  /** Per dimension set: its counts, and the names counted in order (`\u0000`-separated, for the template key). */
+  const pending = new Map<string, { dimensions: Record<string, string>; counts: Map<string, number>; names: string }>();
   /**
    * Powertools' EMF line per dimension set and metric names, built (and checked) once: the JSON
    * text around the numbers that change (the time, then each count), so a flush only joins them.
@@ -104,17 +105,19 @@ export function powertoolsMetrics(serviceName?: string): AppMetrics {
       for (const name of Object.keys(dims).sort()) key += `${name}\u0000${dims[name]}\u0001`;
       let group = pending.get(key);
       if (group === undefined) {
-        group = { dimensions: dims, counts: new Map() };
+        group = { dimensions: dims, counts: new Map(), names: "" };
         pending.set(key, group);
       }
-      group.counts.set(metric, (group.counts.get(metric) ?? 0) + value);
+      const counted = group.counts.get(metric);
+      if (counted === undefined) group.names += `${metric}\u0000`;
+      group.counts.set(metric, (counted ?? 0) + value);
     },
     flush() {
-      for (const [key, { dimensions, counts }] of pending) {
+      for (const [key, { dimensions, counts, names }] of pending) {
         // An ingest function flushes the same document shape on nearly every invocation: Powertools
         // builds it the first time; later flushes only put in the time and the counts (building it
         // anew, with the library's environment lookups, cost as much CPU as authenticating a webhook).
-        const templateKey = `${key}\u0002${[...counts.keys()].join("\u0000")}`;
+        const templateKey = `${key}\u0002${names}`;
         let parts = templates.get(templateKey);
         if (parts === undefined) {
           if (templates.size >= 256) templates.clear();

@@ -24,5 +24,8 @@ const REFUSED_BY_SQS = /[\uFFFE\uFFFF]/g;
  * can never fail for the body's characters (the local SQS server does not check them; SQS does).
  */
 export function sqsMessageBody(value: unknown): string {
-  return JSON.stringify(value).replace(REFUSED_BY_SQS, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  const json = JSON.stringify(value);
+  // Usually neither is there (and in a one-byte string the search ends at once): no second pass.
+  if (!json.includes("\uFFFE") && !json.includes("\uFFFF")) return json;
+  return json.replace(REFUSED_BY_SQS, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }

@@ -10,6 +10,7 @@ import {
   type AuthContext,
   type AuthFailureCause,
   authFailure,
+  type Bytes,
   contentEventId,
   type Provider,
   type RawRequest,
@@ -32,8 +33,8 @@ const BOM = "\uFEFF";
  * Authenticated bytes as JSON, or undefined when they are not JSON at all. A leading byte order
  * mark is ignored here, after authentication (RFC 8259 allows parsers to), never before it.
  */
-function parseJson(content: Buffer): { readonly json: unknown } | undefined {
-  const text = content.toString("utf8");
+function parseJson(content: Bytes): { readonly json: unknown } | undefined {
+  const text = typeof content === "string" ? content : content.toString("utf8");
   try {
     return { json: JSON.parse(text.startsWith(BOM) ? text.slice(1) : text) };
   } catch {
@@ -42,7 +43,7 @@ function parseJson(content: Buffer): { readonly json: unknown } | undefined {
 }
 
 /** The draft of an event whose normalization failed unexpectedly: recorded, never lost. */
-function unmappedDraft(provider: Provider, content: Buffer, receivedAt: string, reason: string): EventDraft {
+function unmappedDraft(provider: Provider, content: Bytes, receivedAt: string, reason: string): EventDraft {
   return {
     eventId: contentEventId(provider.id, content),
     correlationId: unidentifiedCorrelationId(provider.id, content),

@@ -12,6 +12,7 @@ import {
   type AuthContext,
   type AuthResult,
   authFailure,
+  type Bytes,
   correlationIdOf,
   type NormalizeContext,
   type Provider,
@@ -152,7 +153,7 @@ function mappingOf(type: string | undefined, body: JsonObject): Mapping {
  * else one correlationId per distinct unidentified event. `missing` names why an event filed
  * elsewhere than under its applicant or action cannot set a status.
  */
-function correlationIdFor(type: string | undefined, body: JsonObject, content: Buffer): { id: string; missing: string | null } {
+function correlationIdFor(type: string | undefined, body: JsonObject, content: Bytes): { id: string; missing: string | null } {
   const applicantId = firstString(body, "applicantId");
   const actionId = firstString(body, "applicantActionId");
   if (actionId !== undefined) return { id: correlationIdOf("idngo", "action", actionId), missing: null };
@@ -172,7 +173,7 @@ function correlationIdFor(type: string | undefined, body: JsonObject, content: B
  * of one operation may share it; the body digest keeps those apart, while a redelivery (the same
  * bytes) keeps its id.
  */
-function eventIdOf(body: JsonObject, content: Buffer): string {
+function eventIdOf(body: JsonObject, content: Bytes): string {
   const operation = firstString(body, "correlationId");
   const digest = sha256Hex(content);
   return operation === undefined ? `idngo:${digest}` : `${correlationIdOf("idngo", operation)}:${digest.slice(0, 32)}`;

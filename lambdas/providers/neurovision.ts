@@ -19,6 +19,7 @@ import {
   type AuthContext,
   type AuthResult,
   authFailure,
+  type Bytes,
   contentEventId,
   correlationIdOf,
   type NeurovisionKeyDerivation,
@@ -69,11 +70,11 @@ function keyFor(secret: string, derivation: Derivation): Buffer {
 const BLOCK = 16;
 
 /** The `encrypted` field of the envelope, or why there is none. */
-function ciphertextOf(body: Buffer): Buffer | "missing" | "invalid" {
+function ciphertextOf(body: Bytes): Buffer | "missing" | "invalid" {
   let envelope: unknown;
   try {
     // Strict JSON (no BOM tolerance): the envelope is not authenticated by anything else.
-    envelope = JSON.parse(body.toString("utf8"));
+    envelope = JSON.parse(typeof body === "string" ? body : body.toString("utf8"));
   } catch {
     return "invalid";
   }
@@ -89,7 +90,9 @@ function ciphertextOf(body: Buffer): Buffer | "missing" | "invalid" {
 /** CBC decryption without padding removal; the padding is checked by `unpad`. */
 function decryptRaw(key: Buffer, data: Buffer): Buffer {
   const decipher = createDecipheriv("aes-256-cbc", key, data.subarray(0, BLOCK)).setAutoPadding(false);
-  return Buffer.concat([decipher.update(data.subarray(BLOCK)), decipher.final()]);
+  const head = decipher.update(data.subarray(BLOCK));
+  const tail = decipher.final(); // empty: whole blocks, no padding removal
+  return tail.length === 0 ? head : Buffer.concat([head, tail]);
 }
 
 /** The plaintext without its PKCS#7 padding, and whether the padding was valid (no early exit). */
@@ -109,10 +112,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATUS_TOKEN = /^[\x20-\x7e]{1,64}$/;
 
 /**
- * The plaintext as the delivery JSON, or undefined: UTF-8, a JSON object, a UUID sessionId, a
- * status string, and a clientKey (if any) within NeuroVision's 36 characters. This is what tells
- * a right key from a wrong one whose padding happened to be valid, not a check of the format:
- * unknown statuses and any other field are accepted and recorded.
+ * The plaintext as the delivery JSON, or undefined: UTF-8, a JSON object, a UUID sessionId, a status string, and a clientKey (if any)
+ * within NeuroVision's 36 characters. This is what tells a right key from a wrong one whose
+ * padding happened to be valid, not a check of the format: unknown statuses and any other field
+ * are accepted and recorded.
  */
 function parsePlaintext(plaintext: Buffer): JsonObject | undefined {
   let json: unknown;
@@ -134,19 +137,51 @@ function parsePlaintext(plaintext: Buffer): JsonObject | undefined {
   return valid ? body : undefined;
 }
 
+interface KeyChoice {
+  readonly secret: string;
+  readonly derivation: Derivation;
+}
+
+/**
+ * The secret and derivation that last decrypted a delivery, per list of accepted secrets (the list
+ * object a secret source hands out, the same one until the stored value changes): tried first, so
+ * that during a rotation (or with `any`) a delivery costs one decryption whichever key it uses.
+ */
+const lastKey = new WeakMap<readonly string[], KeyChoice>();
+
+type Attempt = { readonly ok: true; readonly result: AuthResult } | { readonly ok: false; readonly validPadding: boolean };
+
+function attempt(data: Buffer, choice: KeyChoice): Attempt {
+  const { plaintext, validPadding } = unpad(decryptRaw(keyFor(choice.secret, choice.derivation), data));
+  // Parsed whether or not the padding was valid: the same work either way.
+  const json = parsePlaintext(plaintext);
+  return validPadding && json !== undefined ? { ok: true, result: { ok: true, content: plaintext, json } } : { ok: false, validPadding };
+}
+
 function authenticate(request: RawRequest, auth: AuthContext): AuthResult {
   const data = ciphertextOf(request.body);
   if (data === "missing") return authFailure("missing-signature");
   if (data === "invalid") return authFailure("undecryptable");
+  const derivations = DERIVATIONS[auth.options.neurovisionKeyDerivation];
+  const preferred = lastKey.get(auth.secrets);
+  // Only while the configuration still tries that key (the option may have changed since).
+  const first = preferred !== undefined && derivations.includes(preferred.derivation) ? preferred : undefined;
   let anyValidPadding = false;
+  if (first !== undefined) {
+    const tried = attempt(data, first);
+    if (tried.ok) return tried.result;
+    anyValidPadding = tried.validPadding;
+  }
   for (const secret of auth.secrets) {
     if (secret.length === 0) continue;
-    for (const derivation of DERIVATIONS[auth.options.neurovisionKeyDerivation]) {
-      const { plaintext, validPadding } = unpad(decryptRaw(keyFor(secret, derivation), data));
-      // Parsed whether or not the padding was valid: the same work either way.
-      const json = parsePlaintext(plaintext);
-      if (validPadding && json !== undefined) return { ok: true, content: plaintext, json };
-      anyValidPadding ||= validPadding;
+    for (const derivation of derivations) {
+      if (first !== undefined && secret === first.secret && derivation === first.derivation) continue;
+      const tried = attempt(data, { secret, derivation });
+      if (tried.ok) {
+        lastKey.set(auth.secrets, { secret, derivation });
+        return tried.result;
+      }
+      anyValidPadding ||= tried.validPadding;
     }
   }
   return authFailure(anyValidPadding ? "invalid-plaintext" : "undecryptable");

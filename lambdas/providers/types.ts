@@ -3,9 +3,16 @@ import { sha256Hex } from "../core/crypto.js";
 import type { ProviderId } from "../core/event.js";
 import type { Headers } from "../core/http.js";
 
+/**
+ * Bytes as ingest holds them: a Buffer, or the text whose UTF-8 encoding they are (API Gateway
+ * hands a text body over as a string: the bytes received are exactly its UTF-8 encoding). Digests,
+ * HMACs and parsing read either form as those same bytes; the text form spares a copy per request.
+ */
+export type Bytes = string | Buffer;
+
 /** The request exactly as received: raw bytes (never re-serialised JSON) and headers. */
 export interface RawRequest {
-  readonly body: Buffer;
+  readonly body: Bytes;
   readonly headers: Headers;
 }
 
@@ -61,7 +68,7 @@ export type AuthResult =
   | {
       readonly ok: true;
       /** What was authenticated: the raw body for HMAC schemes, the decrypted plaintext for NeuroVision. */
-      readonly content: Buffer;
+      readonly content: Bytes;
       /** The content already parsed as JSON, when authentication had to parse it (NeuroVision). */
       readonly json?: unknown;
     }
@@ -73,7 +80,7 @@ export interface NormalizeContext {
   /** ISO 8601 time the pipeline received the request. */
   readonly receivedAt: string;
   /** The authenticated bytes, for content-derived event ids. */
-  readonly content: Buffer;
+  readonly content: Bytes;
 }
 
 /**
@@ -92,7 +99,7 @@ export interface Provider {
 }
 
 /** An event id derived from authenticated content, for providers without their own event id. */
-export function contentEventId(provider: ProviderId, content: Uint8Array): string {
+export function contentEventId(provider: ProviderId, content: Bytes): string {
   return `${provider}:${sha256Hex(content)}`;
 }
 
@@ -100,7 +107,7 @@ export function contentEventId(provider: ProviderId, content: Uint8Array): strin
  * The correlationId of an event that names no verification: `{provider}:unidentified:{digest}`,
  * one per distinct event, so that it is recorded (and visible) rather than refused.
  */
-export function unidentifiedCorrelationId(provider: ProviderId, content: Uint8Array): string {
+export function unidentifiedCorrelationId(provider: ProviderId, content: Bytes): string {
   return `${provider}:unidentified:${sha256Hex(content).slice(0, 32)}`;
 }
 

@@ -19,6 +19,7 @@ import {
   type AuthContext,
   type AuthResult,
   authFailure,
+  type Bytes,
   contentEventId,
   correlationIdOf,
   type NormalizeContext,
@@ -32,7 +33,7 @@ import {
 
 interface Scheme {
   readonly header: string;
-  readonly digest: (body: Buffer, secret: string) => Buffer;
+  readonly digest: (body: Bytes, secret: string) => Buffer;
 }
 
 /** Today's scheme: `x-hmac-signature: hex(HMAC-SHA256(rawBody, secret))`. */
@@ -128,13 +129,13 @@ function sessionIdOf(body: JsonObject): string | undefined {
 }
 
 /** `veriff:{session id}`, else `veriff:attempt:{attempt id}`, else one per distinct unidentified event. */
-function sessionCorrelationId(sessionId: string | undefined, attemptId: string | undefined, content: Buffer): string {
+function sessionCorrelationId(sessionId: string | undefined, attemptId: string | undefined, content: Bytes): string {
   if (sessionId !== undefined) return correlationIdOf("veriff", sessionId);
   if (attemptId !== undefined) return correlationIdOf("veriff", "attempt", attemptId);
   return unidentifiedCorrelationId("veriff", content);
 }
 
-export function fromDecision(body: JsonObject, content: Buffer): Specific {
+export function fromDecision(body: JsonObject, content: Bytes): Specific {
   const verification = asObject(prop(body, "verification"));
   const sessionId = sessionIdOf(body);
   const attemptId = firstString(verification, "attemptId") ?? firstString(body, "attemptId");
@@ -165,7 +166,7 @@ export function fromDecision(body: JsonObject, content: Buffer): Specific {
   };
 }
 
-function fromEvent(body: JsonObject, content: Buffer): Specific {
+function fromEvent(body: JsonObject, content: Bytes): Specific {
   const sessionId = sessionIdOf(body);
   const attemptId = firstString(body, "attemptId");
   const action = asString(prop(body, "action"));
@@ -187,7 +188,7 @@ function fromEvent(body: JsonObject, content: Buffer): Specific {
 }
 
 /** Full Auto: `data.verification.decision` is a string (or `{value}` in some integrations). */
-function fromFullAuto(body: JsonObject, content: Buffer): Specific {
+function fromFullAuto(body: JsonObject, content: Bytes): Specific {
   const sessionId = sessionIdOf(body);
   const attemptId = firstString(body, "attemptId");
   const verification = asObject(prop(asObject(prop(body, "data")), "verification"));
@@ -212,7 +213,7 @@ function fromFullAuto(body: JsonObject, content: Buffer): Specific {
 }
 
 /** Watchlist screening (PEP/sanctions): a result about the person, not a verification status. */
-function fromWatchlist(body: JsonObject, content: Buffer): Specific {
+function fromWatchlist(body: JsonObject, content: Bytes): Specific {
   const sessionId = sessionIdOf(body);
   const attemptId = firstString(body, "attemptId");
   return {
@@ -229,7 +230,7 @@ function fromWatchlist(body: JsonObject, content: Buffer): Specific {
 }
 
 /** Any other format: recorded under its session when it names one. */
-function fromUnknown(body: JsonObject, content: Buffer): Specific {
+function fromUnknown(body: JsonObject, content: Bytes): Specific {
   const sessionId = sessionIdOf(body);
   const attemptId =
     firstString(body, "attemptId") ?? firstString(asObject(prop(asObject(prop(body, "data")), "verification")), "attemptId");
@@ -245,7 +246,7 @@ function fromUnknown(body: JsonObject, content: Buffer): Specific {
   };
 }
 
-function specificOf(json: unknown, content: Buffer): Specific {
+function specificOf(json: unknown, content: Bytes): Specific {
   const body = asObject(json);
   if (body === undefined) return { ...fromUnknown({}, content), unmapped: "the body is not a JSON object" };
   if (Object.hasOwn(body, "verification")) return fromDecision(body, content);

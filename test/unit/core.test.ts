@@ -63,6 +63,54 @@ describe("digest comparison", () => {
     expect(matchesAnySecret(hex("new"), ["new", "old"], digestFor)).toBe(true);
     expect(tried).toEqual(["new"]); // a match ends the search
   });
+
+  it("tries the secret that matched last first, per list, and still checks a failure against every secret once", () => {
+    // Any list of distinct secrets (empty ones included) and any series of requests, each signed by one
+    // of them or forged: the answer is the same as checking every secret, a failure computes one digest
+    // per non-empty secret, and a request signed like the previous match costs a single digest.
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.option(fc.nat(), { nil: undefined }), { minLength: 1, maxLength: 12 }),
+        (listed, requests) => {
+          const secrets: readonly string[] = [...listed];
+          const usable = secrets.filter((s) => s.length > 0);
+          let previous: string | undefined;
+          for (const pick of requests) {
+            const signer = pick === undefined || usable.length === 0 ? undefined : usable[pick % usable.length];
+            const tried: string[] = [];
+            const digestFor = (secret: string) => {
+              tried.push(secret);
+              return hmacDigest("sha256", secret, body);
+            };
+            const ok = matchesAnySecret(hmacHex("sha256", signer ?? "forged: longer than any listed secret", body), secrets, digestFor);
+            expect(ok).toBe(signer !== undefined);
+            expect(tried).not.toContain("");
+            if (signer === undefined) {
+              expect([...tried].sort()).toEqual([...usable].sort());
+            } else {
+              expect(tried.at(-1)).toBe(signer);
+              if (signer === previous) expect(tried).toEqual([signer]);
+              previous = signer;
+            }
+          }
+        },
+      ),
+    );
+  });
+
+  it("never carries a match over to another list: a secret removed by a rotation no longer verifies", () => {
+    const both = ["new", "old"];
+    const digestFor = (secret: string) => hmacDigest("sha256", secret, body);
+    expect(matchesAnySecret(hmacHex("sha256", "old", body), both, digestFor)).toBe(true);
+    expect(matchesAnySecret(hmacHex("sha256", "old", body), ["new"], digestFor)).toBe(false);
+    expect(matchesAnySecret(hmacHex("sha256", "old", body), both, digestFor)).toBe(true);
+  });
+
+  it("digests a text exactly as its UTF-8 bytes", () => {
+    const text = '{"name":"Zoë Łukasz 山田","emoji":"🙂"}';
+    expect(hmacHex("sha256", "s", text)).toBe(hmacHex("sha256", "s", Buffer.from(text, "utf8")));
+  });
 });
 
 describe("header lookup", () => {

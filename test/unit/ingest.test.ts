@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../../lambdas/core/event.js";
@@ -188,6 +188,34 @@ describe("ingest handler", () => {
     const res = await handler(webhookEvent("idbeyond", body, { "X-Verification-Signature": sign(body) }, { base64: true }));
     expect(res.statusCode).toBe(200);
     expect(enqueued[0]?.subject).toEqual({ externalUserId: "usér_123" });
+  });
+
+  it("gives the same bytes the same event whether API Gateway passed them as text or base64", async () => {
+    const { handler, enqueued } = setup();
+    const text = completed.replace("user_123", "Zoë_山田_🙂");
+    const headers = { "x-verification-signature": sign(text) };
+    expect((await handler(webhookEvent("idbeyond", text, headers))).statusCode).toBe(200);
+    expect((await handler(webhookEvent("idbeyond", Buffer.from(text, "utf8"), headers, { base64: true }))).statusCode).toBe(200);
+    expect(enqueued).toHaveLength(2);
+    expect(enqueued[0]?.eventId).toBe(enqueued[1]?.eventId);
+    expect(enqueued[0]?.eventId).toBe(`idbeyond:${createHash("sha256").update(text, "utf8").digest("hex")}`);
+    expect(enqueued[0]?.subject).toEqual({ externalUserId: "Zoë_山田_🙂" });
+  });
+
+  it("measures a text body's size in UTF-8 bytes, not characters", async () => {
+    const { handler, logger, secretReads } = setup();
+    // 100,000 characters of 3 UTF-8 bytes each: under the limit in characters, over it in bytes.
+    const text = "€".repeat(100_000);
+    expect(text.length).toBeLessThan(MAX_BODY_BYTES);
+    const res = await handler(webhookEvent("idbeyond", text, { "x-verification-signature": sign(text) }));
+    expect(res.statusCode).toBe(413);
+    expect(secretReads()).toBe(0);
+    const line = logger.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l["message"] === "webhook rejected: body too large");
+    expect(line).toMatchObject({ bytes: 300_000 });
+    const fits = "€".repeat(Math.floor(MAX_BODY_BYTES / 3));
+    expect((await handler(webhookEvent("idbeyond", fits, {}))).statusCode).toBe(401);
   });
 
   it("answers 503 when the enqueue fails, so that the provider retries", async () => {

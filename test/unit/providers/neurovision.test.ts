@@ -82,6 +82,36 @@ describe("neurovision: accepted deliveries", () => {
     expect(deliver(encrypted(PLAINTEXT, "old-secret"), ["new-secret"])).toEqual({ kind: "unauthenticated", cause: "undecryptable" });
   });
 
+  it("tries the key that decrypted last first, but only while the configuration still allows it", () => {
+    // One list object reused across deliveries, as a secret source hands it out between rotations.
+    const secrets = ["old-secret", "new-secret"];
+    const hexPrefixed = encrypted(PLAINTEXT, "new-secret", "sha256-hex-prefix");
+    const raw = encrypted(PLAINTEXT, "new-secret", "sha256");
+    expect(accept(hexPrefixed, secrets).status).toBe("approved"); // remembered: new-secret, hex prefix
+    expect(deliver(hexPrefixed, secrets, "sha256")).toMatchObject({ kind: "unauthenticated" });
+    expect(accept(raw, secrets, "sha256").status).toBe("approved");
+    expect(deliver(raw, secrets, "sha256-hex-prefix")).toMatchObject({ kind: "unauthenticated" });
+    // Any order of deliveries under either secret and derivation: each one decrypts, none leaks into another list.
+    const picks: [string, NeurovisionKeyDerivation][] = [
+      ["old-secret", "sha256"],
+      ["new-secret", "sha256-hex-prefix"],
+      ["new-secret", "sha256-hex-prefix"],
+      ["old-secret", "sha256-hex-prefix"],
+      ["new-secret", "sha256"],
+      ["old-secret", "sha256"],
+    ];
+    for (const [secret, derivation] of picks) {
+      const body = encrypted(PLAINTEXT, secret, derivation);
+      expect(accept(body, secrets).eventId).toBe(accept(encrypted(PLAINTEXT)).eventId);
+      expect(
+        deliver(
+          body,
+          secrets.filter((s) => s !== secret),
+        ),
+      ).toMatchObject({ kind: "unauthenticated" });
+    }
+  });
+
   it("keeps every OCR value out of the event, in both result shapes", () => {
     for (const name of ["success.json", "doc-success.json", "doc-failed.json"]) {
       const json = fixtureJson("neurovision", name);
