@@ -119,7 +119,7 @@ process.stdout.write = ((chunk: string | Uint8Array) => {
 const [factsPath, roundsArg] = process.argv.slice(2);
 if (factsPath === undefined) throw new Error("usage: bench/micro.ts <facts.json> [rounds]");
 const facts = JSON.parse(readFileSync(factsPath, "utf8")) as StackFacts;
-const ROUNDS = Number(roundsArg ?? 21);
+const ROUNDS = Number(roundsArg ?? 41);
 const TARGET_MS = 20;
 
 type Level = "DEBUG" | "INFO" | "WARN" | "ERROR";

@@ -9,7 +9,7 @@
  * 4. the local pipeline under load (bench/e2e.ts + bench/e2e-pipeline.ts); 5. the cost model
  * (bench/model.ts, bench/cost.ts).
  *
- * Options: --webhooks N (2000), --rounds N (micro rounds, 21), --cold-repeats N (15), --out FILE.
+ * Options: --webhooks N (2000), --rounds N (micro rounds, 41), --cold-repeats N (15), --out FILE.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -27,7 +27,7 @@ import { printTable, toResults } from "./report.js";
 const { values } = parseArgs({
   options: {
     webhooks: { type: "string", default: "2000" },
-    rounds: { type: "string", default: "21" },
+    rounds: { type: "string", default: "41" },
     "cold-repeats": { type: "string", default: "15" },
     out: { type: "string", default: join(ROOT, "bench", "results.json") },
   },

@@ -65,10 +65,32 @@ export interface Variant {
   readonly op: AsyncOp | Op;
 }
 
+/** A deterministic pseudo-random permutation of 0..n-1 (Fisher-Yates over mulberry32 from `seed`). */
+export function permutation(n: number, seed: number): number[] {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i -= 1) {
+    const j = Math.floor(next() * (i + 1));
+    const a = order[i] ?? i;
+    order[i] = order[j] ?? j;
+    order[j] = a;
+  }
+  return order;
+}
+
 /**
  * Runs the variants interleaved in one process: `rounds` rounds, each variant once per round in a
- * rotating order, each run `calls[name]` calls long (calibrated to about `targetMs`). Returns the
- * microseconds per call of every run, by variant, in round order (so that ratios can be taken per round).
+ * shuffled order (a fixed seed per round, so that no variant always follows the same one and
+ * inherits its garbage or its caches), each run `calls[name]` calls long (calibrated to about
+ * `targetMs`). Returns the microseconds per call of every run, by variant, in round order (so that
+ * ratios can be taken per round).
  */
 export async function interleave(
   variants: readonly Variant[],
@@ -81,8 +103,8 @@ export async function interleave(
   }
   const runs = new Map<string, number[]>(variants.map((v) => [v.name, []]));
   for (let round = 0; round < options.rounds; round += 1) {
-    for (let i = 0; i < variants.length; i += 1) {
-      const v = variants[(i + round) % variants.length];
+    for (const i of permutation(variants.length, round + 1)) {
+      const v = variants[i];
       if (v === undefined) continue;
       runs.get(v.name)?.push(await timeRun(v.op, calls.get(v.name) ?? 1));
     }

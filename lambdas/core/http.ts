@@ -10,8 +10,10 @@ export function header(headers: Headers, name: string): string | undefined {
   const wanted = name.toLowerCase();
   const direct = headers[wanted];
   if (direct !== undefined) return direct;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  for (const key in headers) {
+    if (key.length !== wanted.length || !Object.hasOwn(headers, key)) continue;
+    const value = headers[key];
+    if (value !== undefined && key.toLowerCase() === wanted) return value;
   }
   return undefined;
 }

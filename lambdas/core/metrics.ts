@@ -97,12 +97,21 @@ export function powertoolsMetrics(serviceName?: string): AppMetrics {
     return pieces.filter((_, i) => i % 2 === 0);
   }
 
+  /** The dimension object counted last and its key: ingest counts with one constant object per webhook. */
+  let lastDimensions: Record<string, string> | undefined;
+  let lastKey = "";
+
   return {
     count(metric, dimensions, value = 1) {
       const dims = dimensions as Record<string, string>;
       // Names and values are our own identifiers (no control characters): a plain join is unambiguous.
-      let key = "";
-      for (const name of Object.keys(dims).sort()) key += `${name}\u0000${dims[name]}\u0001`;
+      // Callers never change a dimension object once they have counted with it.
+      let key = dims === lastDimensions ? lastKey : "";
+      if (dims !== lastDimensions) {
+        for (const name of Object.keys(dims).sort()) key += `${name}\u0000${dims[name]}\u0001`;
+        lastDimensions = dims;
+        lastKey = key;
+      }
       let group = pending.get(key);
       if (group === undefined) {
         group = { dimensions: dims, counts: new Map(), names: "" };

@@ -22,6 +22,8 @@ const DATE_TIME =
 
 /** `yyyy-MM-ddTHH:mm:ss[.f{1,3}]Z`: what the engine's `Date.parse` reads exactly as `parseDateTime` would. */
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+/** `yyyy-MM-dd HH:mm:ss[.f{1,3}]`, zoneless (Sumsub's `createdAtMs`): the same instant as with `T` and `Z`. */
+const SPACED_UTC = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,3})?$/;
 /** The canonical form: `Date.prototype.toISOString` of a year 0000-9999. */
 const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -59,6 +61,16 @@ export function isoOfEpochMillis(ms: number): string | null {
 }
 
 /**
+ * The common case (ISO 8601 UTC, as most providers send): the engine's parser, then a check that
+ * no field rolled over (it reads 2025-02-30 as March 2nd).
+ */
+function fromIsoUtc(value: string): string | null {
+  const iso = isoOfEpochMillis(Date.parse(value));
+  if (iso === value) return iso; // already canonical
+  return iso !== null && iso.slice(0, 19) === value.slice(0, 19) ? iso : null;
+}
+
+/**
  * A provider time: an ISO 8601 / Sumsub-style date-time string (zoneless = UTC), or epoch
  * milliseconds as a number or a string of digits. Anything else (or out of range) is null.
  */
@@ -66,12 +78,8 @@ export function toIsoTime(value: unknown): string | null {
   if (typeof value === "number") return isoOfEpochMillis(value);
   if (typeof value !== "string" || value.length === 0 || value.length > 64) return null;
   if (/^\d{1,16}$/.test(value)) return isoOfEpochMillis(Number(value));
-  if (ISO_UTC.test(value)) {
-    // The common case (ISO 8601 UTC, as most providers send): the engine's parser, then a check
-    // that no field rolled over (it reads 2025-02-30 as March 2nd).
-    const iso = isoOfEpochMillis(Date.parse(value));
-    return iso !== null && iso.slice(0, 19) === value.slice(0, 19) ? iso : null;
-  }
+  if (ISO_UTC.test(value)) return fromIsoUtc(value);
+  if (SPACED_UTC.test(value)) return fromIsoUtc(`${value.slice(0, 10)}T${value.slice(11)}Z`);
   const ms = parseDateTime(value);
   return ms === null ? null : isoOfEpochMillis(ms);
 }

@@ -26,9 +26,14 @@ export interface IngestDeps {
 
 export type IngestHandler = (event: APIGatewayProxyEventV2) => Promise<HttpResult>;
 
-/** The provider id the request was addressed to: the `{provider}` path parameter, else the last path segment. */
-function requestedProvider(event: APIGatewayProxyEventV2): string | undefined {
-  return event.pathParameters?.["provider"] ?? event.rawPath?.split("/").filter(Boolean).pop();
+/** Whether the request was addressed to `id`: the `{provider}` path parameter, else the last path segment. */
+function addressedTo(event: APIGatewayProxyEventV2, id: string): boolean {
+  const parameter = event.pathParameters?.["provider"];
+  if (parameter !== undefined) return parameter === id;
+  const path = event.rawPath;
+  if (path === undefined) return false;
+  // `…/{id}` ends in that segment; anything else (e.g. a trailing slash) is split into segments.
+  return path.endsWith(`/${id}`) || path.split("/").filter(Boolean).pop() === id;
 }
 
 /** The body's bytes: decoded when API Gateway base64-encoded them, else the text itself (no copy). */
@@ -68,7 +73,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
   const id = { provider: provider.id };
 
   async function handle(event: APIGatewayProxyEventV2): Promise<HttpResult> {
-    if (requestedProvider(event) !== provider.id) return responses.notFound();
+    if (!addressedTo(event, provider.id)) return responses.notFound();
 
     const body = rawBody(event);
     const oversize = exceeds(body, MAX_BODY_BYTES);

@@ -45,7 +45,8 @@ const LEGACY: Scheme = { header: "x-signature", digest: (body, secret) => sha256
 /** Authentic when any enabled scheme's header verifies with any configured secret. */
 function authenticate({ body, headers }: RawRequest, { secrets, options }: AuthContext): AuthResult {
   const hmac = header(headers, HMAC.header);
-  const legacy = header(headers, LEGACY.header);
+  // The legacy header only matters when it is enabled, or to say why a request without the HMAC failed.
+  const legacy = hmac === undefined || options.veriffLegacySignature ? header(headers, LEGACY.header) : undefined;
   if (hmac === undefined && legacy === undefined) return authFailure("missing-signature");
   if (hmac === undefined && !options.veriffLegacySignature) return authFailure("algorithm-not-enabled");
   const candidates: [Scheme, string | undefined][] = [

@@ -131,7 +131,7 @@ describe("toIsoTime", () => {
     expect(toIsoTime(null)).toBeNull();
   });
 
-  it("reads ISO 8601 UTC (its fast path) exactly as any other zone, rolled-over fields included", () => {
+  it("reads ISO 8601 UTC and Sumsub's zoneless form (their fast paths) exactly as any other zone, rolled-over fields included", () => {
     const pad = (n: number, width: number) => String(n).padStart(width, "0");
     fc.assert(
       fc.property(
@@ -148,6 +148,8 @@ describe("toIsoTime", () => {
           const base = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(hour, 2)}:${pad(minute, 2)}:${pad(second, 2)}${fraction}`;
           const utc = toIsoTime(`${base}Z`);
           expect(utc).toBe(toIsoTime(`${base}+00:00`)); // the general parser
+          expect(toIsoTime(base.replace("T", " "))).toBe(utc); // Sumsub's zoneless form (its own fast path)
+          expect(toIsoTime(`${base.replace("T", " ")} +0000`)).toBe(utc); // with an offset: the general parser
           if (utc !== null) expect(isCanonicalTime(utc)).toBe(true);
           expect(isCanonicalTime(`${base}Z`)).toBe(utc === `${base}Z`);
         },

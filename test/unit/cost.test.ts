@@ -2,6 +2,7 @@
  * The bench's cost model (bench/cost.ts) and DynamoDB's size rules (bench/dynamo-units.ts): each line
  * is computed from its inputs and the prices, never a fixed result.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   billedMs,
@@ -15,6 +16,7 @@ import {
   tracedPerSecond,
 } from "../../bench/cost.js";
 import { type IndexSpec, type Item, indexWriteUnits, itemSize, readUnits, tableWriteUnits, writeUnits } from "../../bench/dynamo-units.js";
+import { permutation } from "../../bench/lib/stats.js";
 import { accessLogBytes, platformLogBytes } from "../../bench/model.js";
 
 const input = (value: number): Input => ({ value, unit: "u", kind: "measured", note: "test" });
@@ -170,5 +172,27 @@ describe("DynamoDB size and capacity rules", () => {
     const history: Item = { pk: S("p"), sk: S("EVENT#1"), outcome: S("applied") };
     expect(indexWriteUnits(undefined, history, [all, keysOnly], tableKeys)).toBe(0);
     expect(indexWriteUnits(v1, undefined, [keysOnly], tableKeys)).toBe(1);
+  });
+});
+
+describe("bench interleaving order", () => {
+  it("runs every variant once per round, in an order fixed by the round's seed", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.nat(), (n, seed) => {
+        const order = permutation(n, seed);
+        expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+        expect(permutation(n, seed)).toEqual(order);
+      }),
+    );
+  });
+
+  it("does not keep one variant right behind another from round to round", () => {
+    // With seven variants, the first one's successor changes across the 41 rounds the bench runs.
+    const successors = new Set<number>();
+    for (let round = 1; round <= 41; round += 1) {
+      const order = permutation(7, round);
+      successors.add(order[(order.indexOf(0) + 1) % 7] ?? -1);
+    }
+    expect(successors.size).toBeGreaterThan(3);
   });
 });
