@@ -1,4 +1,4 @@
-import { createHash, createHmac, createSecretKey, hash, type KeyObject, timingSafeEqual } from "node:crypto";
+import nodeCrypto, { createHash, createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
 
 export type HmacAlgorithm = "sha1" | "sha256" | "sha512";
 
@@ -31,10 +31,13 @@ export function sha256Digest(...parts: readonly (Uint8Array | string)[]): Buffer
   return hash.digest();
 }
 
+/** Node's one-shot `crypto.hash` (Node 20.12 and later), when this Node has it. */
+const oneShot: typeof nodeCrypto.hash | undefined = typeof nodeCrypto.hash === "function" ? nodeCrypto.hash : undefined;
+
 export function sha256Hex(...parts: readonly (Uint8Array | string)[]): string {
   // One part (the common case: a body's digest): the one-shot hash, without a Hash object.
   const [only] = parts;
-  if (parts.length === 1 && only !== undefined) return hash("sha256", only, "hex");
+  if (oneShot !== undefined && parts.length === 1 && only !== undefined) return oneShot("sha256", only, "hex");
   return sha256Digest(...parts).toString("hex");
 }
 
