@@ -74,6 +74,30 @@ describe("ingest handler", () => {
     expect(secretReads()).toBe(0);
   });
 
+  it("serves the request whose {provider} parameter, else last path segment, is its provider, and no other", async () => {
+    const { handler } = setup();
+    const headers = { "x-verification-signature": sign(completed) };
+    const at = (rawPath: string, pathParameters?: Record<string, string>) => ({
+      ...webhookEvent("idbeyond", completed, headers),
+      rawPath,
+      ...(pathParameters === undefined ? {} : { pathParameters }),
+    });
+    const cases: [ReturnType<typeof at>, number][] = [
+      [at("/webhooks/idbeyond"), 200],
+      [at("/webhooks/idbeyond/"), 200],
+      [at("//webhooks//idbeyond//"), 200],
+      [at("/idbeyond"), 200],
+      [at("/webhooks/xidbeyond"), 404],
+      [at("/webhooks/idbeyond/x"), 404],
+      [at("/webhooks/idbeyondx"), 404],
+      [at("/"), 404],
+      [at("/webhooks/idbeyond", { provider: "veriff" }), 404],
+      [at("/webhooks/anything", { provider: "idbeyond" }), 200],
+    ];
+    for (const [event, status] of cases)
+      expect({ path: event.rawPath, status: (await handler(event)).statusCode }).toEqual({ path: event.rawPath, status });
+  });
+
   it("answers 413 above 256 KiB before authenticating, and lets exactly 256 KiB through to authentication", async () => {
     const { handler, secretReads } = setup();
     const over = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20);
