@@ -51,6 +51,7 @@ export type MetricName = keyof MetricDimensions;
 
 /** What a function counts with; flushed once per invocation. */
 export interface AppMetrics {
+  /** Adds `value` (1) to `metric` under `dimensions`; a dimension object is not changed once counted with. */
   count<M extends MetricName>(metric: M, dimensions: MetricDimensions[M], value?: number): void;
   /** Writes what was counted since the last flush (one EMF line per dimension set). */
   flush(): void;

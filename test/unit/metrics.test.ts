@@ -72,6 +72,39 @@ describe("powertoolsMetrics", () => {
     );
   });
 
+  it("sums per dimension set whether callers pass fresh objects or reuse one, in any interleaving", () => {
+    const metrics = powertoolsMetrics("kyc-consumer");
+    const shared = {
+      veriffApplied: { provider: "veriff", outcome: "applied" },
+      idngoStale: { provider: "idngo", outcome: "stale" },
+    } as const;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ key: fc.constantFrom("veriffApplied", "idngoStale"), fresh: fc.boolean(), value: fc.integer({ min: 1, max: 5 }) }),
+          {
+            minLength: 1,
+            maxLength: 20,
+          },
+        ),
+        (counts) => {
+          const expected = new Map<string, number>();
+          const lines = emfLines(() => {
+            for (const { key, fresh, value } of counts) {
+              const dims = fresh ? { ...shared[key] } : shared[key];
+              metrics.count("EventsProcessed", dims, value);
+              const id = `${dims.provider}/${dims.outcome}`;
+              expected.set(id, (expected.get(id) ?? 0) + value);
+            }
+            metrics.flush();
+          });
+          expect(new Map(lines.map((l) => [`${String(l["provider"])}/${String(l["outcome"])}`, l["EventsProcessed"]]))).toEqual(expected);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it("writes one line per dimension set, nothing when nothing was counted", () => {
     const metrics = powertoolsMetrics("kyc-consumer");
     const lines = emfLines(() => {
