@@ -51,7 +51,6 @@ export type MetricName = keyof MetricDimensions;
 
 /** What a function counts with; flushed once per invocation. */
 export interface AppMetrics {
-  /** Adds `value` (1) to `metric` under `dimensions`; a dimension object is not changed once counted with. */
   count<M extends MetricName>(metric: M, dimensions: MetricDimensions[M], value?: number): void;
   /** Writes what was counted since the last flush (one EMF line per dimension set). */
   flush(): void;
@@ -64,8 +63,7 @@ export interface AppMetrics {
  */
 export function powertoolsMetrics(serviceName?: string): AppMetrics {
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, ...(serviceName === undefined ? {} : { serviceName }) });
-  /** Per dimension set: its counts, and the names counted in order (`\u0000`-separated, for the template key). */
-  const pending = new Map<string, { dimensions: Record<string, string>; counts: Map<string, number>; names: string }>();
+  const pending = new Map<string, { dimensions: Record<string, string>; counts: Map<string, number> }>();
   /**
    * Powertools' EMF line per dimension set and metric names, built (and checked) once: the JSON
    * text around the numbers that change (the time, then each count), so a flush only joins them.
@@ -98,36 +96,25 @@ export function powertoolsMetrics(serviceName?: string): AppMetrics {
     return pieces.filter((_, i) => i % 2 === 0);
   }
 
-  /** The dimension object counted last and its key: ingest counts with one constant object per webhook. */
-  let lastDimensions: Record<string, string> | undefined;
-  let lastKey = "";
-
   return {
     count(metric, dimensions, value = 1) {
       const dims = dimensions as Record<string, string>;
       // Names and values are our own identifiers (no control characters): a plain join is unambiguous.
-      // Callers never change a dimension object once they have counted with it.
-      let key = dims === lastDimensions ? lastKey : "";
-      if (dims !== lastDimensions) {
-        for (const name of Object.keys(dims).sort()) key += `${name}\u0000${dims[name]}\u0001`;
-        lastDimensions = dims;
-        lastKey = key;
-      }
+      let key = "";
+      for (const name of Object.keys(dims).sort()) key += `${name}\u0000${dims[name]}\u0001`;
       let group = pending.get(key);
       if (group === undefined) {
-        group = { dimensions: dims, counts: new Map(), names: "" };
+        group = { dimensions: dims, counts: new Map() };
         pending.set(key, group);
       }
-      const counted = group.counts.get(metric);
-      if (counted === undefined) group.names += `${metric}\u0000`;
-      group.counts.set(metric, (counted ?? 0) + value);
+      group.counts.set(metric, (group.counts.get(metric) ?? 0) + value);
     },
     flush() {
-      for (const [key, { dimensions, counts, names }] of pending) {
+      for (const [key, { dimensions, counts }] of pending) {
         // An ingest function flushes the same document shape on nearly every invocation: Powertools
         // builds it the first time; later flushes only put in the time and the counts (building it
         // anew, with the library's environment lookups, cost as much CPU as authenticating a webhook).
-        const templateKey = `${key}\u0002${names}`;
+        const templateKey = `${key}\u0002${[...counts.keys()].join("\u0000")}`;
         let parts = templates.get(templateKey);
         if (parts === undefined) {
           if (templates.size >= 256) templates.clear();

@@ -3,12 +3,7 @@ import { type HttpResult, json } from "../core/http.js";
 /** The answers of `POST /webhooks/{provider}` (README "HTTP answers"). */
 export const responses = {
   /** 200, not 202: Veriff retries anything but 200. Also for a duplicate and an unmapped event. */
-  accepted: (eventId: string): HttpResult => ({
-    statusCode: 200,
-    headers: { "content-type": "application/json" },
-    // `json(200, { accepted: true, eventId })`, written out: the answer to every accepted webhook.
-    body: `{"accepted":true,"eventId":${JSON.stringify(eventId)}}`,
-  }),
+  accepted: (eventId: string): HttpResult => json(200, { accepted: true, eventId }),
   /** One body for every authentication failure: the cause is logged, never revealed (no oracle). */
   unauthorized: (): HttpResult => json(401, { error: "unauthorized" }),
   /** Only for an authenticated body that is not JSON at all. */

@@ -3,7 +3,6 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROVIDER_IDS, STATUSES } from "../../lambdas/core/event.js";
 import { METRICS_NAMESPACE } from "../../lambdas/core/metrics.js";
-import { STAGE_DEFAULTS } from "../../lib/config.js";
 import { PipelineStack } from "../../lib/pipeline-stack.js";
 import {
   acknowledgements,
@@ -39,7 +38,6 @@ beforeAll(() => {
 });
 
 const pascal = (id: string): string => id.charAt(0).toUpperCase() + id.slice(1);
-const thresholds = STAGE_DEFAULTS.production.alarmThresholds;
 
 /** An alarm's properties with its Dimensions as a record (their order is CDK's). */
 function alarm(name: string): Record<string, unknown> {
@@ -140,18 +138,6 @@ describe("alarms", () => {
   it("are exactly these, named after the stack", () => {
     expect(Object.keys(expected()).sort()).toEqual([...ALARM_IDS].sort());
     expect(Object.keys(t.alarmsByName()).sort()).toEqual(ALARM_IDS.map((id) => `KycWebhookPipeline-${id}`).sort());
-  });
-
-  it("use the production thresholds without a stage", () => {
-    expect(thresholds).toEqual({
-      eventsQueueMaxAgeSeconds: 1200,
-      publisherMaxIteratorAgeSeconds: 300,
-      functionErrors: 2,
-      api5xx: 5,
-      authenticationFailures: 5,
-      unmappedWebhooks: 10,
-      stuckVerifications: 25,
-    });
   });
 
   it.each(ALARM_IDS)("%s: its metric, > threshold, every period breaching, missing data not breaching, notifies the topic", (id) => {
