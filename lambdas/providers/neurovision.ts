@@ -69,16 +69,37 @@ function keyFor(secret: string, derivation: Derivation): Buffer {
 
 const BLOCK = 16;
 
-/** The `encrypted` field of the envelope, or why there is none. */
-function ciphertextOf(body: Bytes): Buffer | "missing" | "invalid" {
-  let envelope: unknown;
-  try {
-    // Strict JSON (no BOM tolerance): the envelope is not authenticated by anything else.
-    envelope = JSON.parse(typeof body === "string" ? body : body.toString("utf8"));
-  } catch {
-    return "invalid";
+const COMPACT_HEAD = '{"encrypted":"';
+const COMPACT_TAIL = '"}';
+
+/**
+ * The `encrypted` string of the compact envelope `{"encrypted":"…"}` (how NeuroVision sends it),
+ * read without a JSON parse; undefined for any other text. Without a quote or a backslash inside,
+ * the JSON string is exactly these characters, or not JSON at all when it holds a control
+ * character, which the canonical base64 check refuses the same way.
+ */
+function compactEncrypted(text: string): string | undefined {
+  if (text.length < COMPACT_HEAD.length + COMPACT_TAIL.length || !text.startsWith(COMPACT_HEAD) || !text.endsWith(COMPACT_TAIL)) {
+    return undefined;
   }
-  const encrypted = prop(asObject(envelope), "encrypted");
+  const value = text.slice(COMPACT_HEAD.length, text.length - COMPACT_TAIL.length);
+  return value.includes('"') || value.includes("\\") ? undefined : value;
+}
+
+/** The `encrypted` field of the envelope, or why there is none. */
+export function envelopeCiphertext(body: Bytes): Buffer | "missing" | "invalid" {
+  const text = typeof body === "string" ? body : body.toString("utf8");
+  let encrypted = compactEncrypted(text) as unknown;
+  if (encrypted === undefined) {
+    let envelope: unknown;
+    try {
+      // Strict JSON (no BOM tolerance): the envelope is not authenticated by anything else.
+      envelope = JSON.parse(text);
+    } catch {
+      return "invalid";
+    }
+    encrypted = prop(asObject(envelope), "encrypted");
+  }
   if (encrypted === undefined) return "missing"; // e.g. plaintext JSON: no webhook secret at NeuroVision
   if (typeof encrypted !== "string") return "invalid";
   const data = Buffer.from(encrypted, "base64");
@@ -159,7 +180,7 @@ function attempt(data: Buffer, choice: KeyChoice): Attempt {
 }
 
 function authenticate(request: RawRequest, auth: AuthContext): AuthResult {
-  const data = ciphertextOf(request.body);
+  const data = envelopeCiphertext(request.body);
   if (data === "missing") return authFailure("missing-signature");
   if (data === "invalid") return authFailure("undecryptable");
   const derivations = DERIVATIONS[auth.options.neurovisionKeyDerivation];

@@ -1,7 +1,9 @@
 import * as crypto from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent, Status } from "../../../lambdas/core/event.js";
 import { fold } from "../../../lambdas/model/transition.js";
+import { envelopeCiphertext } from "../../../lambdas/providers/neurovision.js";
 import type { NeurovisionKeyDerivation } from "../../../lambdas/providers/types.js";
 import { encryptNeurovision } from "../../../local/samples.js";
 import { fixture, fixtureJson, type Json, personalValues, RECEIVED_AT, receipt } from "../../support/providers.js";
@@ -205,6 +207,66 @@ describe("neurovision: every failure is the same 401, with its cause for the ope
       kind: "unauthenticated",
       cause: "undecryptable",
     });
+  });
+
+  it("reads the compact envelope without a JSON parse, exactly as a JSON parse would read it (property)", () => {
+    /** The reader without the shortcut: JSON.parse, then the same checks. */
+    const reference = (text: string): string => {
+      let encrypted: unknown;
+      try {
+        const envelope: unknown = JSON.parse(text);
+        encrypted =
+          typeof envelope === "object" && envelope !== null && !Array.isArray(envelope)
+            ? (envelope as Record<string, unknown>)["encrypted"]
+            : undefined;
+      } catch {
+        return "invalid";
+      }
+      if (encrypted === undefined) return "missing";
+      if (typeof encrypted !== "string") return "invalid";
+      const data = Buffer.from(encrypted, "base64");
+      if (data.toString("base64") !== encrypted) return "invalid";
+      return data.length >= 32 && data.length % 16 === 0 ? data.toString("hex") : "invalid";
+    };
+    const show = (r: Buffer | string): string => (typeof r === "string" ? r : r.toString("hex"));
+    const base64Char = fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=".split(""));
+    // Mostly base64, with what JSON or base64 treats specially: quotes, backslashes, escapes, control characters, url-safe and non-ASCII characters.
+    const tricky = fc.constantFrom('"', "\\", "\\n", "\\u0041", "\\/", "\n", "\t", "\u0000", "-", "_", " ", "é", "\ud800", "}", '"}');
+    // A well-formed ciphertext (IV + whole blocks), as base64, and the same with one character written as a JSON escape.
+    const ciphertext = fc
+      .integer({ min: 2, max: 6 })
+      .chain((blocks) => fc.uint8Array({ minLength: blocks * 16, maxLength: blocks * 16 }))
+      .map((bytes) => Buffer.from(bytes).toString("base64"));
+    const escaped = fc.tuple(ciphertext, fc.nat(), fc.boolean()).map(([v, at, unicode]) => {
+      const i = at % v.length;
+      const c = v.charAt(i);
+      const written = unicode || c !== "/" ? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}` : "\\/";
+      return `${v.slice(0, i)}${written}${v.slice(i + 1)}`;
+    });
+    const value = fc.oneof(
+      ciphertext,
+      escaped,
+      fc.uint8Array({ minLength: 0, maxLength: 96 }).map((bytes) => Buffer.from(bytes).toString("base64")),
+      fc
+        .array(fc.oneof({ weight: 8, arbitrary: base64Char }, { weight: 1, arbitrary: tricky }), { maxLength: 80 })
+        .map((chars) => chars.join("")),
+    );
+    const body = fc.oneof(
+      value.map((v) => `{"encrypted":"${v}"}`),
+      value.map((v) => JSON.stringify({ encrypted: v })),
+      value.map((v) => `{ "encrypted": "${v}" }`),
+      value.map((v) => `{"encrypted":"${v}","extra":1}`),
+      fc.string({ maxLength: 40 }).map((v) => `{"encrypted":"${v}`),
+      fc.string({ maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(body, fc.boolean(), (text, asBuffer) => {
+        expect(show(envelopeCiphertext(asBuffer ? Buffer.from(text, "utf8") : text))).toBe(
+          reference(asBuffer ? Buffer.from(text, "utf8").toString("utf8") : text),
+        );
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it.each([
