@@ -79,6 +79,22 @@ export const PRICES = {
     status: "confirmed",
     note: "after the November 2024 price cut (was 0.25); quoted by airbyte.com. Stream reads by Lambda triggers are free",
   },
+  dynamoWriteCapacityUnitHour: {
+    usd: 0.00065,
+    unit: "USD per provisioned write capacity unit per hour (standard table class)",
+    source: "https://aws.amazon.com/dynamodb/pricing/provisioned/",
+    date: LOOKED_UP,
+    status: "assumption",
+    note: "the list price quoted by public cost guides and calculators; not confirmed on AWS's page here (the November 2024 cut was on-demand only)",
+  },
+  dynamoReadCapacityUnitHour: {
+    usd: 0.00013,
+    unit: "USD per provisioned read capacity unit per hour (standard table class)",
+    source: "https://aws.amazon.com/dynamodb/pricing/provisioned/",
+    date: LOOKED_UP,
+    status: "assumption",
+    note: "the list price quoted by public cost guides and calculators; not confirmed on AWS's page here",
+  },
   logsIngestionStandardPerGb: {
     usd: 0.5,
     unit: "USD per GB ingested, CloudWatch Logs Standard class (Lambda logs: first tier of the May 2025 tiered pricing)",
@@ -210,6 +226,8 @@ export interface CostInputs {
   readonly sqsRequestsPerWebhook: Input;
   /** Table and index write request units per webhook. */
   readonly dynamoWriteUnitsPerWebhook: Input;
+  /** The same, per resource: `table` and each index by name (what provisioned capacity is sized by). */
+  readonly dynamoWriteUnitsByResource: Readonly<Record<string, Input>>;
   readonly dynamoReadUnitsPerWebhook: Input;
   readonly secretsManagerCallsPerWebhook: Input;
   readonly logClass: "STANDARD" | "INFREQUENT_ACCESS";
@@ -246,7 +264,55 @@ export interface CostResult {
 const GB = 1024 ** 3;
 const MILLION = 1_000_000;
 
-export function computeCost(inputs: CostInputs, prices: Prices = PRICES): CostResult {
+/** The settings the cost depends on besides the inputs: the stack's tracing and the table's billing. */
+export interface Deployment {
+  /** Lambda samples invocations into X-Ray (Active tracing); false: no traces recorded. */
+  readonly tracing: boolean;
+  /**
+   * Provisioned capacity kept at the target utilization by auto scaling, for the table and each
+   * index, never below the minimums; null: on demand.
+   */
+  readonly provisioned: null | {
+    readonly targetUtilizationPercent: number;
+    readonly minReadUnits: number;
+    readonly minWriteUnits: number;
+  };
+}
+
+/** The stack's defaults: active tracing, an on-demand table. */
+export const DEFAULT_DEPLOYMENT: Deployment = { tracing: true, provisioned: null };
+
+/**
+ * USD per million webhooks of the table's reads and writes. On demand: per request unit. Provisioned:
+ * the capacity steady traffic at the reference rate keeps provisioned (consumed / target utilization,
+ * at least the minimum, for the table and each index; indexes are not read per webhook) per hour, over
+ * the webhooks of that hour.
+ */
+function dynamoCost(inputs: CostInputs, prices: Prices, deployment: Deployment): { writes: number; reads: number } {
+  const { provisioned } = deployment;
+  if (provisioned === null) {
+    return {
+      writes: inputs.dynamoWriteUnitsPerWebhook.value * prices.dynamoWriteRequestUnitPerMillion.usd,
+      reads: inputs.dynamoReadUnitsPerWebhook.value * prices.dynamoReadRequestUnitPerMillion.usd,
+    };
+  }
+  const rate = inputs.referenceWebhooksPerSecond.value;
+  const utilization = provisioned.targetUtilizationPercent / 100;
+  const units = (perWebhook: number, min: number) => Math.max(min, Math.ceil((perWebhook * rate) / utilization));
+  const resources = Object.entries(inputs.dynamoWriteUnitsByResource);
+  const writeUnits = resources.reduce((t, [, input]) => t + units(input.value, provisioned.minWriteUnits), 0);
+  const readUnits = resources.reduce(
+    (t, [name]) => t + units(name === "table" ? inputs.dynamoReadUnitsPerWebhook.value : 0, provisioned.minReadUnits),
+    0,
+  );
+  const perMillion = MILLION / (rate * 3600);
+  return {
+    writes: writeUnits * prices.dynamoWriteCapacityUnitHour.usd * perMillion,
+    reads: readUnits * prices.dynamoReadCapacityUnitHour.usd * perMillion,
+  };
+}
+
+export function computeCost(inputs: CostInputs, prices: Prices = PRICES, deployment: Deployment = DEFAULT_DEPLOYMENT): CostResult {
   const fns = Object.values(inputs.functions);
   const sum = (f: (fn: FunctionInputs) => number) => fns.reduce((t, fn) => t + f(fn), 0);
   const gbSeconds = (fn: FunctionInputs, ms: number) => (ms / 1000) * (fn.memoryMb.value / 1024);
@@ -258,6 +324,7 @@ export function computeCost(inputs: CostInputs, prices: Prices = PRICES): CostRe
   const standard = prices.logsIngestionStandardPerGb.usd;
   const infrequent = prices.logsIngestionInfrequentAccessPerGb.usd;
 
+  const dynamo = dynamoCost(inputs, prices, deployment);
   const lines: Record<string, number> = {
     "API Gateway HTTP API requests": inputs.apiRequestsPerWebhook.value * prices.apiGatewayHttpPerMillion.usd,
     "Lambda requests": sum((fn) => fn.invocationsPerWebhook.value) * prices.lambdaRequestsPerMillion.usd,
@@ -268,10 +335,10 @@ export function computeCost(inputs: CostInputs, prices: Prices = PRICES): CostRe
       MILLION *
       prices.lambdaArmGbSecond.usd,
     "SQS FIFO requests": inputs.sqsRequestsPerWebhook.value * prices.sqsFifoPerMillion.usd,
-    "DynamoDB writes": inputs.dynamoWriteUnitsPerWebhook.value * prices.dynamoWriteRequestUnitPerMillion.usd,
-    "DynamoDB reads": inputs.dynamoReadUnitsPerWebhook.value * prices.dynamoReadRequestUnitPerMillion.usd,
+    "DynamoDB writes": dynamo.writes,
+    "DynamoDB reads": dynamo.reads,
     "CloudWatch Logs ingestion": logGb * (inputs.logClass === "STANDARD" ? standard : infrequent),
-    "X-Ray traces": sum((fn) => fn.tracedInvocationsPerWebhook.value) * prices.xrayTracesRecordedPerMillion.usd,
+    "X-Ray traces": deployment.tracing ? sum((fn) => fn.tracedInvocationsPerWebhook.value) * prices.xrayTracesRecordedPerMillion.usd : 0,
     "Secrets Manager API": ((inputs.secretsManagerCallsPerWebhook.value * MILLION) / 10_000) * prices.secretsManagerApiPer10k.usd,
     "Data transfer out": ((inputs.responseBytesPerWebhook.value * MILLION) / GB) * prices.dataTransferOutPerGb.usd,
   };

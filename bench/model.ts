@@ -6,9 +6,17 @@
  */
 import { PROVIDER_IDS } from "../lambdas/core/event.js";
 import type { ColdStartResult } from "./coldstart.js";
-import { billedMs, type CostInputs, type FunctionInputs, type Input, sqsBillableRequests, tracedPerSecond } from "./cost.js";
+import {
+  billedMs,
+  type CostInputs,
+  type Deployment,
+  type FunctionInputs,
+  type Input,
+  sqsBillableRequests,
+  tracedPerSecond,
+} from "./cost.js";
 import type { EndToEndResult } from "./e2e.js";
-import type { FunctionFacts, FunctionRole, StackFacts } from "./lib/facts.js";
+import type { DeploymentFacts, FunctionFacts, FunctionRole, StackFacts } from "./lib/facts.js";
 import type { MicroResult } from "./micro.js";
 
 export const ASSUMPTIONS = {
@@ -100,6 +108,29 @@ export function accessLogBytes(format: string | null, responseBytes: number): nu
     integrationErrorMessage: "-",
   };
   return format.replace(/\$context\.([A-Za-z.]+)/g, (_, name: string) => values[name] ?? "-").length + 1;
+}
+
+/**
+ * What a template's settings mean for the cost model: traced when every function traces actively
+ * (a mix is not something the stack builds), provisioned when the table is, with the auto scaling the
+ * template sets (the lowest minimum and target over the table and its indexes: one setting for all).
+ */
+export function deploymentOf(facts: DeploymentFacts): Deployment {
+  const { functions, active } = facts.activeTracing;
+  if (active !== 0 && active !== functions)
+    throw new Error(`${active} of ${functions} functions trace actively: the model prices all or none`);
+  if (facts.tableBillingMode !== "PROVISIONED") return { tracing: active > 0, provisioned: null };
+  const of = (dimension: "read" | "write") => facts.tableScaling.filter((s) => s.dimension === dimension);
+  if (of("read").length === 0 || of("write").length === 0)
+    throw new Error("a provisioned table without auto scaling: the model assumes it scales");
+  return {
+    tracing: active > 0,
+    provisioned: {
+      targetUtilizationPercent: Math.min(...facts.tableScaling.map((s) => s.targetUtilizationPercent)),
+      minReadUnits: Math.min(...of("read").map((s) => s.min)),
+      minWriteUnits: Math.min(...of("write").map((s) => s.min)),
+    },
+  };
 }
 
 export function buildInputs(
@@ -326,6 +357,24 @@ export function buildInputs(
           ", ",
         )} per event) by DynamoDB's size rules, the stack's ${facts.table.globalSecondaryIndexes.length} index(es) included; redeliveries SQS would drop excluded`,
     ),
+    dynamoWriteUnitsByResource: Object.fromEntries([
+      [
+        "table",
+        measured(
+          counted.reduce((t, [, u]) => t + u.wru, 0) / webhooks,
+          "WRU per webhook",
+          "the table's own share of the writes above (what its provisioned capacity would be sized by)",
+        ),
+      ],
+      ...facts.table.globalSecondaryIndexes.map((index) => [
+        index.name,
+        measured(
+          counted.reduce((t, [, u]) => t + (u.gsiWruByIndex?.[index.name] ?? 0), 0) / webhooks,
+          "WRU per webhook",
+          `index ${index.name}'s share of the writes above`,
+        ),
+      ]),
+    ]),
     dynamoReadUnitsPerWebhook: measured(
       units.rru / webhooks,
       "RRU per webhook",

@@ -43,9 +43,11 @@ export function toResults(options: {
   readonly e2e: EndToEndResult;
   readonly model: ModelResult;
   readonly cost: CostResult;
+  /** The same inputs priced with the cost settings (facts.costSettings). */
+  readonly costWithSettings: CostResult;
   readonly phaseSeconds: Readonly<Record<string, number>>;
 }): BenchResults {
-  const { facts, micro, cold, e2e, model, cost } = options;
+  const { facts, micro, cold, e2e, model, cost, costWithSettings } = options;
   const flat = flattenInputs(model.inputs);
   const r = (x: number, d = 2) => round(x, d);
   return {
@@ -139,6 +141,13 @@ export function toResults(options: {
       fixedMonthly: Object.fromEntries(Object.entries(cost.fixedMonthly.lines).map(([k, v]) => [k, r(v)])),
       storagePerMillionPerMonthUsd: r(cost.storagePerMillionPerMonth.total, 4),
       storagePerMillionPerMonth: Object.fromEntries(Object.entries(cost.storagePerMillionPerMonth.lines).map(([k, v]) => [k, r(v, 4)])),
+      withCostSettings: {
+        context: facts.costSettings.context,
+        usdPerMillion: r(costWithSettings.usdPerMillion, 3),
+        dominantLine: costWithSettings.dominantLine,
+        lines: Object.fromEntries(Object.entries(costWithSettings.lines).map(([k, v]) => [k, r(v, 4)])),
+        tableScaling: facts.costSettings.tableScaling,
+      },
       assumptions: ASSUMPTIONS,
       prices: PRICES,
     },
@@ -161,6 +170,7 @@ export function toResults(options: {
         ]),
       ),
       contextKeys: facts.contextKeys,
+      costSettings: facts.costSettings.context,
     },
     phaseSeconds: Object.fromEntries(Object.entries(options.phaseSeconds).map(([k, v]) => [k, r(v, 1)])),
   };
@@ -186,7 +196,13 @@ const pad = (text: string | number, width: number) => String(text).padStart(widt
 const padEnd = (text: string | number, width: number) => String(text).padEnd(width);
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 
-export function printTable(results: BenchResults, model: ModelResult, cost: CostResult, write: (line: string) => void): void {
+export function printTable(
+  results: BenchResults,
+  model: ModelResult,
+  cost: CostResult,
+  costWithSettings: CostResult,
+  write: (line: string) => void,
+): void {
   write(`\nKYC webhook pipeline bench: ${results.machine}, node ${results.node}\n`);
   write("\nIngest, per webhook (2 KiB body), microseconds; ratios are medians of interleaved rounds");
   write(
@@ -227,6 +243,14 @@ export function printTable(results: BenchResults, model: ModelResult, cost: Cost
   for (const [line, usd] of Object.entries(cost.lines).sort((a, b) => b[1] - a[1]))
     write(`  ${padEnd(line, 32)}${pad(`$${usd.toFixed(4)}`, 10)}`);
   write(`  ${padEnd("total (variable)", 32)}${pad(`$${cost.usdPerMillion.toFixed(3)}`, 10)}   dominant: ${cost.dominantLine}`);
+  const settings = Object.entries(results.stack["costSettings"] as Record<string, string>)
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(" ");
+  const changed = Object.entries(costWithSettings.lines)
+    .filter(([line, usd]) => Math.abs(usd - (cost.lines[line] ?? 0)) >= 0.00005)
+    .map(([line, usd]) => `${line} $${usd.toFixed(4)}`)
+    .join(", ");
+  write(`  with the cost settings (${settings}): $${costWithSettings.usdPerMillion.toFixed(3)} (${changed})`);
   write(
     `  logs ${fmt(cost.logBytesPerWebhook, 0)} bytes per webhook (${model.inputs.logClass}; the other class would cost $${cost.logsOtherClassUsdPerMillion.toFixed(4)})`,
   );

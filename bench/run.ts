@@ -16,12 +16,12 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { measureColdStarts } from "./coldstart.js";
-import { computeCost } from "./cost.js";
+import { computeCost, PRICES } from "./cost.js";
 import { runEndToEnd } from "./e2e.js";
 import { exited, nextMessage, ROOT, startTsx } from "./lib/child.js";
 import type { StackFacts } from "./lib/facts.js";
 import type { MicroResult } from "./micro.js";
-import { buildInputs } from "./model.js";
+import { buildInputs, deploymentOf } from "./model.js";
 import { printTable, toResults } from "./report.js";
 
 const { values } = parseArgs({
@@ -76,10 +76,12 @@ const e2e = await phase("end to end", () =>
 );
 
 const model = buildInputs(facts, micro, cold, e2e);
-const cost = computeCost(model.inputs);
+const cost = computeCost(model.inputs, PRICES, deploymentOf(facts.deployment));
+// The same inputs, priced as the stack with the cost settings bills them (docs/performance.md, Cost settings).
+const costWithSettings = computeCost(model.inputs, PRICES, deploymentOf(facts.costSettings));
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${process.platform}/${process.arch}`;
-const results = toResults({ machine, facts, micro, cold, e2e, model, cost, phaseSeconds });
-printTable(results, model, cost, (line) => process.stdout.write(`${line}\n`));
+const results = toResults({ machine, facts, micro, cold, e2e, model, cost, costWithSettings, phaseSeconds });
+printTable(results, model, cost, costWithSettings, (line) => process.stdout.write(`${line}\n`));
 writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
 log(`wrote ${values.out}`);

@@ -15,7 +15,15 @@ import { isProviderId, type ProviderId } from "../lambdas/core/event.js";
 import { CONTEXT_KEYS, configFromContext, pipelineStackName } from "../lib/config.js";
 import { KycFunction } from "../lib/kyc-function.js";
 import { PipelineStack } from "../lib/pipeline-stack.js";
-import { type FloorFacts, FUNCTION_ROLES, type FunctionFacts, type FunctionRole, type StackFacts } from "./lib/facts.js";
+import {
+  type DeploymentFacts,
+  type FloorFacts,
+  FUNCTION_ROLES,
+  type FunctionFacts,
+  type FunctionRole,
+  type ScalingFacts,
+  type StackFacts,
+} from "./lib/facts.js";
 import { physicalName } from "./lib/payloads.js";
 import { ACCOUNT, BENCH_REGION } from "./lib/stubs.js";
 
@@ -89,11 +97,51 @@ function roleOf(service: string): { role: FunctionRole; provider?: ProviderId } 
   return provider !== undefined && isProviderId(provider) ? { role: "ingest", provider } : undefined;
 }
 
+/** The cost settings (docs/performance.md, Cost settings), as `-c` context. */
+const COST_SETTINGS = { tracing: "disabled", tableCapacity: "provisioned" } as const;
+
+/** Tracing and the table's billing and auto scaling, as the template states them. */
+function deploymentFacts(resources: Resources, context: Record<string, string>): DeploymentFacts {
+  const of = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const fns = of("AWS::Lambda::Function");
+  const tableEntry = of("AWS::DynamoDB::Table")[0];
+  const tableId = tableEntry?.[0] ?? "";
+  const policies = of("AWS::ApplicationAutoScaling::ScalingPolicy").map(([, r]) => obj(r.Properties));
+  const tableScaling: ScalingFacts[] = of("AWS::ApplicationAutoScaling::ScalableTarget").flatMap(([id, target]) => {
+    const props = obj(target.Properties);
+    const join = obj(props["ResourceId"])["Fn::Join"];
+    const parts = Array.isArray(join) && Array.isArray(join[1]) ? (join[1] as unknown[]) : [];
+    if (!parts.some((part) => refOf(part) === tableId)) return [];
+    const last = parts.at(-1);
+    const index = typeof last === "string" && last.startsWith("/index/") ? last.slice("/index/".length) : undefined;
+    const policy = policies.find((p) => refOf(p["ScalingTargetId"]) === id);
+    return [
+      {
+        resource: index ?? "table",
+        dimension: String(props["ScalableDimension"]).endsWith("ReadCapacityUnits") ? "read" : "write",
+        min: num(props["MinCapacity"]) ?? 0,
+        max: num(props["MaxCapacity"]) ?? 0,
+        targetUtilizationPercent: num(obj(policy?.["TargetTrackingScalingPolicyConfiguration"])["TargetValue"]) ?? 0,
+      },
+    ];
+  });
+  return {
+    context,
+    activeTracing: {
+      functions: fns.length,
+      active: fns.filter(([, f]) => obj(obj(f.Properties)["TracingConfig"])["Mode"] === "Active").length,
+    },
+    tableBillingMode: String(obj(tableEntry?.[1].Properties)["BillingMode"] ?? "PROVISIONED"),
+    tableScaling,
+  };
+}
+
 const started = Date.now();
 // The context `cdk synth` would pass from cdk.json (feature flags), plus what docs/deploy.md has a
 // new stack deploy with: no subject index of earlier versions (an upgraded stack retires it).
 const cdkJson = JSON.parse(readFileSync(join(process.cwd(), "cdk.json"), "utf8")) as { context?: Record<string, unknown> };
-const app = new App({ outdir, context: { ...(cdkJson.context ?? {}), legacySubjectIndex: false } });
+const baseContext = { ...(cdkJson.context ?? {}), legacySubjectIndex: false };
+const app = new App({ outdir, context: baseContext });
 const config = configFromContext(app.node);
 const pipeline = new PipelineStack(app, pipelineStackName(config.stage), config);
 const floorStack = new Stack(app, "KycBenchFloors");
@@ -104,6 +152,13 @@ const assembly = app.synth();
 const synthMs = Date.now() - started;
 
 const template = assembly.getStackByName(pipeline.stackName).template as { Resources: Resources };
+// The same stack with the cost settings: only its template is read (no bundling).
+const leanApp = new App({
+  outdir: `${outdir}-cost-settings`,
+  context: { ...baseContext, ...COST_SETTINGS, "aws:cdk:bundling-stacks": [] },
+});
+const leanStack = new PipelineStack(leanApp, pipelineStackName(config.stage), configFromContext(leanApp.node));
+const leanTemplate = leanApp.synth().getStackByName(leanStack.stackName).template as { Resources: Resources };
 const resources = template.Resources;
 const stackName = pipeline.stackName;
 const byType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -219,5 +274,7 @@ const facts: StackFacts = {
         : null,
   },
   contextKeys: [...CONTEXT_KEYS],
+  deployment: deploymentFacts(resources, {}),
+  costSettings: deploymentFacts(leanTemplate.Resources, { ...COST_SETTINGS }),
 };
 writeFileSync(factsPath, JSON.stringify(facts, null, 2));

@@ -18,6 +18,38 @@ export const LOG_LEVELS = ["DEBUG", "INFO"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
+ * X-Ray tracing of every function. `active`: Lambda samples invocations into X-Ray (1 a second and
+ * 5 % of the rest, per function; not tunable). `disabled`: no traces and no X-Ray permissions, for a
+ * stage that trades them for cost (docs/performance.md, Cost settings).
+ */
+export const TRACING_MODES = ["active", "disabled"] as const;
+export type TracingMode = (typeof TRACING_MODES)[number];
+
+/**
+ * How the verifications table is billed. `on-demand`: per request, no capacity to plan.
+ * `provisioned`: capacity that Application Auto Scaling keeps at a target utilization between a
+ * minimum and a maximum, for the table and each index; cheaper for steady traffic, throttled when a
+ * burst outruns the scaling (docs/performance.md, Cost settings).
+ */
+export const TABLE_CAPACITY_MODES = ["on-demand", "provisioned"] as const;
+export type TableCapacityMode = (typeof TABLE_CAPACITY_MODES)[number];
+
+/** Provisioned capacity of the table and of each of its indexes: auto scaled between min and max units. */
+export interface ProvisionedCapacity {
+  readonly minReadUnits: number;
+  readonly maxReadUnits: number;
+  readonly minWriteUnits: number;
+  readonly maxWriteUnits: number;
+  /** Consumed / provisioned capacity that auto scaling keeps, in percent (20–90). */
+  readonly targetUtilizationPercent: number;
+}
+
+/** The table's billing: on demand, or provisioned (any value left out takes PROVISIONED_DEFAULTS). */
+export type TableCapacity =
+  | { readonly mode: "on-demand" }
+  | ({ readonly mode: "provisioned" } & { readonly [K in keyof ProvisionedCapacity]?: number | undefined });
+
+/**
  * What a PipelineStack can be told: every prop is optional (the stage's STAGE_DEFAULTS and
  * PIPELINE_DEFAULTS below), and `configFromContext` reads them from CDK context.
  */
@@ -52,6 +84,10 @@ export interface PipelineStackProps extends StackProps {
     readonly idngoApiUrl?: string | undefined;
     readonly veriffApiUrl?: string | undefined;
   };
+  /** X-Ray tracing of every function. @default "active" */
+  readonly tracing?: TracingMode;
+  /** The verifications table's billing. @default on demand */
+  readonly tableCapacity?: TableCapacity;
   /** Most concurrent consumer invocations the SQS event source may run (2–1000). @default CONSUMER.maxConcurrency (5) */
   readonly consumerMaxConcurrency?: number;
   /** Principals allowed to consume `status-changes`: see `grantConsumeStatusChanges`. */
@@ -72,7 +108,51 @@ export interface PipelineStackProps extends StackProps {
 export const PIPELINE_DEFAULTS = {
   throttle: { rateLimit: 50, burstLimit: 100 },
   consumerMaxConcurrency: CONSUMER.maxConcurrency,
-} as const;
+  tracing: "active",
+  tableCapacity: { mode: "on-demand" },
+} as const satisfies Pick<PipelineStackProps, "throttle" | "consumerMaxConcurrency" | "tracing" | "tableCapacity">;
+
+/**
+ * Provisioned capacity's defaults (`tableCapacity: provisioned`): 5 units at least (DynamoDB's free
+ * tier covers 25 of each per account and region), 4,000 at most (about 2,000 webhooks/s at the
+ * measured 1.2 write units per webhook on the table), kept at 70 % utilization, which leaves room
+ * for traffic to grow by 40 % before auto scaling reacts (it reacts within minutes).
+ */
+export const PROVISIONED_DEFAULTS: ProvisionedCapacity = {
+  minReadUnits: 5,
+  maxReadUnits: 4000,
+  minWriteUnits: 5,
+  maxWriteUnits: 4000,
+  targetUtilizationPercent: 70,
+};
+
+/** DynamoDB's default per-table quota of read or write capacity units (a quota increase raises it). */
+const TABLE_CAPACITY_QUOTA = 40_000;
+
+/** `capacity` with every value left out taken from PROVISIONED_DEFAULTS, or a ConfigError when a minimum exceeds its maximum. */
+export function provisionedCapacity(capacity: Partial<Record<keyof ProvisionedCapacity, number | undefined>>): ProvisionedCapacity {
+  const resolved = {
+    minReadUnits: capacity.minReadUnits ?? PROVISIONED_DEFAULTS.minReadUnits,
+    maxReadUnits: capacity.maxReadUnits ?? PROVISIONED_DEFAULTS.maxReadUnits,
+    minWriteUnits: capacity.minWriteUnits ?? PROVISIONED_DEFAULTS.minWriteUnits,
+    maxWriteUnits: capacity.maxWriteUnits ?? PROVISIONED_DEFAULTS.maxWriteUnits,
+    targetUtilizationPercent: capacity.targetUtilizationPercent ?? PROVISIONED_DEFAULTS.targetUtilizationPercent,
+  };
+  for (const kind of ["Read", "Write"] as const) {
+    const min = resolved[`min${kind}Units`];
+    const max = resolved[`max${kind}Units`];
+    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min < 1 || max > TABLE_CAPACITY_QUOTA || min > max) {
+      throw new ConfigError(
+        `table ${kind.toLowerCase()} capacity must be whole units with 1 <= min <= max <= ${TABLE_CAPACITY_QUOTA}, got ${min}-${max}`,
+      );
+    }
+  }
+  const target = resolved.targetUtilizationPercent;
+  if (!Number.isSafeInteger(target) || target < 20 || target > 90) {
+    throw new ConfigError(`table target utilization must be a whole percentage from 20 to 90, got ${target}`);
+  }
+  return resolved;
+}
 
 /** A stage name: lower-case letters, digits and hyphens, starting with a letter, not ending with a hyphen, 1–21 characters. */
 export const STAGE_NAME = /^[a-z](?:[a-z0-9-]{0,19}[a-z0-9])?$/;
@@ -179,6 +259,13 @@ export const CONTEXT_KEYS = [
   "idngoApiUrl",
   "veriffApiUrl",
   "consumerMaxConcurrency",
+  "tracing",
+  "tableCapacity",
+  "tableMinReadUnits",
+  "tableMaxReadUnits",
+  "tableMinWriteUnits",
+  "tableMaxWriteUnits",
+  "tableTargetUtilization",
   "statusChangeConsumerRoleArns",
   "verificationReaderRoleArns",
   "alarmEmail",
@@ -251,6 +338,32 @@ function parseRoleArns(name: string, raw: unknown): string[] | undefined {
   return list.length === 0 ? undefined : [...new Set(list)];
 }
 
+/** The provisioned capacity context keys, by the ProvisionedCapacity value each sets. */
+const CAPACITY_KEYS = {
+  minReadUnits: "tableMinReadUnits",
+  maxReadUnits: "tableMaxReadUnits",
+  minWriteUnits: "tableMinWriteUnits",
+  maxWriteUnits: "tableMaxWriteUnits",
+  targetUtilizationPercent: "tableTargetUtilization",
+} as const satisfies Record<keyof ProvisionedCapacity, ContextKey>;
+
+/** The `tableCapacity` context key and its provisioned capacity keys, which only apply to `provisioned`. */
+function tableCapacityFromContext(raw: (key: ContextKey) => unknown, label: (key: ContextKey) => string): TableCapacity {
+  const mode = parseOneOf(label("tableCapacity"), raw("tableCapacity"), TABLE_CAPACITY_MODES, PIPELINE_DEFAULTS.tableCapacity.mode);
+  const given = Object.entries(CAPACITY_KEYS).filter(([, key]) => text(raw(key)) !== undefined);
+  if (mode === "on-demand") {
+    if (given.length === 0) return { mode };
+    throw new ConfigError(`context ${given.map(([, key]) => key).join(", ")} only apply with tableCapacity=provisioned`);
+  }
+  const values = Object.fromEntries(
+    given.map(([name, key]) => {
+      const range = name === "targetUtilizationPercent" ? { min: 20, max: 90 } : { min: 1, max: TABLE_CAPACITY_QUOTA };
+      return [name, parseWholeNumber(label(key), raw(key), 0, range)];
+    }),
+  );
+  return { mode, ...provisionedCapacity(values) };
+}
+
 /**
  * Stack configuration from CDK context; every key is optional and an absent (or blank) key means
  * the default (the stage's STAGE_DEFAULTS, PIPELINE_DEFAULTS, the providers' DEFAULT_OPTIONS). Invalid
@@ -314,6 +427,8 @@ export function configFromContext(node: Node): PipelineStackProps {
       PIPELINE_DEFAULTS.consumerMaxConcurrency,
       { min: 2, max: 1000 },
     ),
+    tracing: parseOneOf(label("tracing"), raw("tracing"), TRACING_MODES, PIPELINE_DEFAULTS.tracing),
+    tableCapacity: tableCapacityFromContext(raw, label),
     statusChangeConsumerRoleArns: parseRoleArns(label("statusChangeConsumerRoleArns"), raw("statusChangeConsumerRoleArns")),
     verificationReaderRoleArns: parseRoleArns(label("verificationReaderRoleArns"), raw("verificationReaderRoleArns")),
     alarmEmail: parseEmail(label("alarmEmail"), raw("alarmEmail")),

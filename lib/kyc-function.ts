@@ -20,7 +20,7 @@ import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct, IConstruct } from "constructs";
 import { ENV } from "../lambdas/core/contract.js";
-import type { LogLevel } from "./config.js";
+import type { LogLevel, TracingMode } from "./config.js";
 import { CONSUMER_TABLE_ACTIONS, READER_INDEX_ACTIONS, READER_TABLE_ACTIONS, SQS_POLLER_ACTIONS } from "./settings.js";
 
 /** The repository root (where package-lock.json is), independent of the working directory. */
@@ -46,6 +46,11 @@ export interface KycFunctionProps
   readonly logRetention?: RetentionDays;
   /** POWERTOOLS_LOG_LEVEL and Lambda's application log level (the two must agree). @default "INFO" */
   readonly logLevel?: LogLevel;
+  /**
+   * `active`: Lambda samples invocations into X-Ray (and the role may write trace data);
+   * `disabled`: no tracing, no X-Ray permission. @default "active"
+   */
+  readonly tracing?: TracingMode;
   /**
    * What happens to the log group when the function is removed. Logs hold no personal data and
    * expire with the retention anyway; keeping them keeps the audit trail of rejected webhooks.
@@ -80,13 +85,14 @@ export interface StreamConsumerOptions {
 }
 
 /**
- * The house Lambda: Node.js 22 on arm64, ESM bundle with source maps, active X-Ray tracing, an
+ * The house Lambda: Node.js 22 on arm64, ESM bundle with source maps, active X-Ray tracing (unless disabled), an
  * explicit log group with retention and its own least-privilege role. Permissions are added with the
  * `allow*` helpers, each of which sets the environment variable the code reads and grants exactly one action.
  */
 export class KycFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: KycFunctionProps) {
-    const { serviceName, logRetention, logLevel, logRemovalPolicy, bundling, environment, entry, ...rest } = props;
+    const { serviceName, logRetention, logLevel, tracing, logRemovalPolicy, bundling, environment, entry, ...rest } = props;
+    const traced = tracing !== "disabled";
     // Created before super() (which needs them), hence siblings of the function in `scope`.
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: logRetention ?? RetentionDays.ONE_MONTH,
@@ -116,7 +122,7 @@ export class KycFunction extends NodejsFunction {
       applicationLogLevelV2: ApplicationLogLevel[logLevel ?? "INFO"],
       systemLogLevelV2: SystemLogLevel.WARN,
       // Lambda samples invocations into X-Ray (grants xray:PutTraceSegments and PutTelemetryRecords, below).
-      tracing: Tracing.ACTIVE,
+      tracing: traced ? Tracing.ACTIVE : Tracing.DISABLED,
       bundling: {
         format: OutputFormat.ESM,
         minify: true,
@@ -142,13 +148,22 @@ export class KycFunction extends NodejsFunction {
       }),
     );
     // Tracing.ACTIVE added xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to the role's policy.
-    Validations.of(role).acknowledge({
-      id: "AwsSolutions-IAM5[Resource::*]",
-      reason:
-        "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (the " +
-        "Service Authorization Reference lists no resource type for them), so '*' is the only resource they take; they " +
-        "only write trace data.",
-    });
+    if (traced) {
+      Validations.of(role).acknowledge({
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason:
+          "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (the " +
+          "Service Authorization Reference lists no resource type for them), so '*' is the only resource they take; they " +
+          "only write trace data.",
+      });
+    } else {
+      Validations.of(this).acknowledge({
+        id: "Serverless-LambdaTracing",
+        reason:
+          "Tracing is off because the deployment chose `tracing: disabled` (context key `tracing`): a cost choice, no " +
+          "X-Ray traces recorded. Logs, metrics and alarms are unchanged; docs/performance.md (Cost settings) states what it costs and loses.",
+      });
+    }
     const pinned = "The runtime is pinned to nodejs22.x by requirement (bundle target node22); upgrades are deliberate.";
     Validations.of(this).acknowledge(
       { id: "AwsSolutions-L1", reason: pinned },

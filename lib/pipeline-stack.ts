@@ -7,7 +7,7 @@ import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { PROVIDER_IDS, type ProviderId } from "../lambdas/core/event.js";
-import { PIPELINE_DEFAULTS, type PipelineStackProps, stageDefaults } from "./config.js";
+import { PIPELINE_DEFAULTS, type PipelineStackProps, provisionedCapacity, stageDefaults } from "./config.js";
 import type { KycFunction } from "./kyc-function.js";
 import { flatLogicalId, flattenLogicalIds } from "./logical-ids.js";
 import { PipelineMonitoring } from "./monitoring.js";
@@ -57,10 +57,13 @@ export class PipelineStack extends Stack {
     const logRetention = props.logRetention ?? defaults.logRetention;
     const logLevel = props.logLevel ?? defaults.logLevel;
     const reconciliation = props.reconciliation ?? {};
+    const tableCapacity = props.tableCapacity ?? PIPELINE_DEFAULTS.tableCapacity;
+    const tracing = props.tracing ?? PIPELINE_DEFAULTS.tracing;
     this.verifications = new VerificationsTable(this, "VerificationsTable", {
       deletionProtection: props.tableDeletionProtection ?? defaults.tableDeletionProtection,
       legacySubjectIndex: props.legacySubjectIndex ?? true,
       pendingIndex: reconciliation.enabled !== false,
+      ...(tableCapacity.mode === "provisioned" ? { provisioned: provisionedCapacity(tableCapacity) } : {}),
     });
     this.table = this.verifications.table;
     const { table } = this;
@@ -69,12 +72,14 @@ export class PipelineStack extends Stack {
       consumerMaxConcurrency: props.consumerMaxConcurrency ?? PIPELINE_DEFAULTS.consumerMaxConcurrency,
       logRetention,
       logLevel,
+      tracing,
     });
     ({ eventsQueue: this.eventsQueue, eventsDlq: this.eventsDlq } = this.events);
     this.statusChanges = new StatusChanges(this, "StatusChanges", {
       table,
       logRetention,
       logLevel,
+      tracing,
       consumers: props.statusChangeConsumers,
       consumerRoleArns: props.statusChangeConsumerRoleArns,
     });
@@ -97,7 +102,7 @@ export class PipelineStack extends Stack {
       },
     });
 
-    const ingest = { api: this.api, eventsQueue: this.eventsQueue, options: props.providerOptions, logRetention, logLevel };
+    const ingest = { api: this.api, eventsQueue: this.eventsQueue, options: props.providerOptions, logRetention, logLevel, tracing };
     this.webhooks = Object.fromEntries(
       PROVIDER_IDS.map((provider) => [provider, new WebhookIngest(this, providerName(provider), { provider, ...ingest })]),
     ) as Record<ProviderId, WebhookIngest>;
@@ -107,6 +112,7 @@ export class PipelineStack extends Stack {
       stage: this.apiStage,
       logRetention,
       logLevel,
+      tracing,
       readers: props.verificationReaders,
       readerRoleArns: props.verificationReaderRoleArns,
     });
@@ -123,6 +129,7 @@ export class PipelineStack extends Stack {
             veriffApiUrl: reconciliation.veriffApiUrl,
             logRetention,
             logLevel,
+            tracing,
           });
     // New with the alarms: not flattened, its resources were never children of the stack.
     this.monitoring = new PipelineMonitoring(this, "Monitoring", {

@@ -7,7 +7,7 @@ import { Grant, type IGrantable, Role } from "aws-cdk-lib/aws-iam";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { ROUTES, SERVICES, TABLE } from "../lambdas/core/contract.js";
-import type { LogLevel } from "./config.js";
+import type { LogLevel, TracingMode } from "./config.js";
 import { KycFunction } from "./kyc-function.js";
 import { stackOutput } from "./outputs.js";
 
@@ -21,6 +21,8 @@ export interface ReadApiProps {
   readonly logRetention?: RetentionDays;
   /** POWERTOOLS_LOG_LEVEL of its function. @default KycFunction's */
   readonly logLevel?: LogLevel;
+  /** X-Ray tracing of its function(s) (KycFunctionProps.tracing). */
+  readonly tracing?: TracingMode;
   /** Principals allowed to call the read API: see `grantReadVerifications`. */
   readonly readers?: readonly IGrantable[];
   /**
@@ -58,6 +60,7 @@ export class ReadApi extends Construct {
       description: `Read API: GET ${ROUTES.verification} and GET ${ROUTES.verifications}?subject=`,
       logRetention: props.logRetention,
       logLevel: props.logLevel,
+      tracing: props.tracing,
     }).allowReadVerifications(props.table, TABLE.subjectIndex.name);
     const integration = new HttpLambdaIntegration("ReadIntegration", this.readFunction, {
       payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,

@@ -8,7 +8,7 @@ import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { ENV, RECONCILER, SERVICES, TABLE } from "../lambdas/core/contract.js";
-import type { LogLevel } from "./config.js";
+import type { LogLevel, TracingMode } from "./config.js";
 import { KycFunction } from "./kyc-function.js";
 import { stackOutput } from "./outputs.js";
 
@@ -25,6 +25,8 @@ export interface ReconciliationProps {
   readonly veriffApiUrl?: string;
   readonly logRetention?: RetentionDays;
   readonly logLevel?: LogLevel;
+  /** X-Ray tracing of its function(s) (KycFunctionProps.tracing). */
+  readonly tracing?: TracingMode;
 }
 
 /**
@@ -75,6 +77,7 @@ export class Reconciliation extends Construct {
       retryAttempts: 0,
       logRetention: props.logRetention,
       logLevel: props.logLevel,
+      tracing: props.tracing,
       environment: {
         [ENV.reconcileOlderThanHours]: String(props.olderThanHours ?? RECONCILER.olderThanHours),
         [ENV.veriffApiUrl]: props.veriffApiUrl ?? RECONCILER.defaultVeriffApiUrl,

@@ -6,7 +6,7 @@ import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { ENV, PUBLISHER, PUBLISHER_STREAM_FILTERS, QUEUES, SERVICES } from "../lambdas/core/contract.js";
-import type { LogLevel } from "./config.js";
+import type { LogLevel, TracingMode } from "./config.js";
 import { FifoQueueWithDlq } from "./fifo-queue-with-dlq.js";
 import { KycFunction } from "./kyc-function.js";
 import { stackOutput } from "./outputs.js";
@@ -19,6 +19,8 @@ export interface StatusChangesProps {
   readonly logRetention?: RetentionDays;
   /** The publisher's POWERTOOLS_LOG_LEVEL. @default KycFunction's */
   readonly logLevel?: LogLevel;
+  /** X-Ray tracing of its function(s) (KycFunctionProps.tracing). */
+  readonly tracing?: TracingMode;
   /** Principals allowed to consume `status-changes`: see `grantConsumeStatusChanges`. */
   readonly consumers?: readonly IGrantable[];
   /**
@@ -73,6 +75,7 @@ export class StatusChanges extends Construct {
       timeout: Duration.seconds(PUBLISHER.timeoutSeconds),
       logRetention: props.logRetention,
       logLevel: props.logLevel,
+      tracing: props.tracing,
     })
       .allowSendTo(this.statusChangesQueue, ENV.statusChangesQueueUrl)
       .consumeStream(props.table, {

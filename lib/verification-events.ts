@@ -4,7 +4,7 @@ import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { CONSUMER, QUEUES, SERVICES } from "../lambdas/core/contract.js";
-import type { LogLevel } from "./config.js";
+import type { LogLevel, TracingMode } from "./config.js";
 import { FifoQueueWithDlq } from "./fifo-queue-with-dlq.js";
 import { KycFunction } from "./kyc-function.js";
 import { stackOutput } from "./outputs.js";
@@ -18,6 +18,8 @@ export interface VerificationEventsProps {
   readonly logRetention?: RetentionDays;
   /** POWERTOOLS_LOG_LEVEL of its function. @default KycFunction's */
   readonly logLevel?: LogLevel;
+  /** X-Ray tracing of its function(s) (KycFunctionProps.tracing). */
+  readonly tracing?: TracingMode;
 }
 
 /**
@@ -46,6 +48,7 @@ export class VerificationEvents extends Construct {
       timeout: Duration.seconds(CONSUMER.timeoutSeconds),
       logRetention: props.logRetention,
       logLevel: props.logLevel,
+      tracing: props.tracing,
     }).allowWriteVerifications(props.table);
 
     this.queues = new FifoQueueWithDlq(this, "VerificationEvents", QUEUES.events);

@@ -1,7 +1,16 @@
 import { RemovalPolicy } from "aws-cdk-lib";
-import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
+import {
+  AttributeType,
+  BillingMode,
+  type CfnTable,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
 import { TABLE } from "../lambdas/core/contract.js";
+import type { ProvisionedCapacity } from "./config.js";
 import { stackOutput } from "./outputs.js";
 
 export interface VerificationsTableProps {
@@ -23,12 +32,19 @@ export interface VerificationsTableProps {
    * `false` first (CloudFormation creates one index per update: docs/deploy.md, Upgrading). @default true
    */
   readonly pendingIndex?: boolean;
+  /**
+   * Provisioned capacity, auto scaled, for the table and each index (each scales on its own, between
+   * the same minimum and maximum). Switching either way is an in-place update of the table: to
+   * provisioned at any time, back to on demand up to four times in 24 hours (DynamoDB's rule). The
+   * minimums are the capacity the switch starts with. @default on demand
+   */
+  readonly provisioned?: ProvisionedCapacity;
 }
 
 /**
  * The verifications table as lambdas/core/contract.ts `TABLE` describes it (keys, the subject and
  * pending GSIs, the stream feeding the publisher); the local twin is `createVerificationsTable` in local/.
- * On demand, KMS with the AWS managed key aws/dynamodb (auditable in CloudTrail, no key to
+ * On demand (or provisioned and auto scaled, `provisioned`), KMS with the AWS managed key aws/dynamodb (auditable in CloudTrail, no key to
  * administer), point-in-time recovery, retained. CloudFormation names it, like the queues: the
  * functions get TABLE_NAME, operators the `VerificationsTableName` output.
  *
@@ -42,10 +58,13 @@ export class VerificationsTable extends Construct {
 
   constructor(scope: Construct, id: string, props: VerificationsTableProps = {}) {
     super(scope, id);
+    const { provisioned } = props;
+    const initial = provisioned === undefined ? {} : { readCapacity: provisioned.minReadUnits, writeCapacity: provisioned.minWriteUnits };
     this.table = new Table(this, "Default", {
       partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: TABLE.sortKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
+      billingMode: provisioned === undefined ? BillingMode.PAY_PER_REQUEST : BillingMode.PROVISIONED,
+      ...initial,
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.deletionProtection ?? true,
@@ -66,7 +85,22 @@ export class VerificationsTable extends Construct {
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
         projectionType: ProjectionType[index.projection],
+        ...initial,
       });
+    }
+    if (provisioned !== undefined) {
+      // Stated, not left to CloudFormation's default: an on-demand table's update then switches it in place.
+      (this.table.node.defaultChild as CfnTable).billingMode = BillingMode.PROVISIONED;
+      // Target tracking on consumed / provisioned capacity, through DynamoDB's service-linked role.
+      const { targetUtilizationPercent } = provisioned;
+      const reads = { minCapacity: provisioned.minReadUnits, maxCapacity: provisioned.maxReadUnits };
+      const writes = { minCapacity: provisioned.minWriteUnits, maxCapacity: provisioned.maxWriteUnits };
+      this.table.autoScaleReadCapacity(reads).scaleOnUtilization({ targetUtilizationPercent });
+      this.table.autoScaleWriteCapacity(writes).scaleOnUtilization({ targetUtilizationPercent });
+      for (const index of indexes) {
+        this.table.autoScaleGlobalSecondaryIndexReadCapacity(index.name, reads).scaleOnUtilization({ targetUtilizationPercent });
+        this.table.autoScaleGlobalSecondaryIndexWriteCapacity(index.name, writes).scaleOnUtilization({ targetUtilizationPercent });
+      }
     }
 
     stackOutput(this, "VerificationsTableName", {

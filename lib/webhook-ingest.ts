@@ -9,7 +9,7 @@ import { ENV, ROUTES, SERVICES } from "../lambdas/core/contract.js";
 import type { ProviderId } from "../lambdas/core/event.js";
 import { optionEnvFor } from "../lambdas/providers/options.js";
 import { DEFAULT_OPTIONS, type ProviderOptions } from "../lambdas/providers/types.js";
-import type { LogLevel } from "./config.js";
+import type { LogLevel, TracingMode } from "./config.js";
 import { KycFunction } from "./kyc-function.js";
 import { stackOutput } from "./outputs.js";
 
@@ -25,6 +25,8 @@ export interface WebhookIngestProps {
   readonly logRetention?: RetentionDays;
   /** POWERTOOLS_LOG_LEVEL of its function. @default KycFunction's */
   readonly logLevel?: LogLevel;
+  /** X-Ray tracing of its function(s) (KycFunctionProps.tracing). */
+  readonly tracing?: TracingMode;
 }
 
 /** A provider's name in logical IDs and output names: `Veriff` (`VeriffWebhookUrl`, `VeriffIntegration`). */
@@ -76,6 +78,7 @@ export class WebhookIngest extends Construct {
       description: `Authenticates ${provider} webhooks and enqueues the normalized event`,
       logRetention: props.logRetention,
       logLevel: props.logLevel,
+      tracing: props.tracing,
       environment: { [ENV.providerId]: provider, ...optionEnvFor(provider, withDefaults(props.options)) },
     })
       .allowReadSecret(this.secret)

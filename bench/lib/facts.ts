@@ -47,6 +47,26 @@ export interface TableIndex {
   readonly nonKeyAttributes: readonly string[];
 }
 
+/** One auto scaled capacity of the table: the table's or an index's reads or writes. */
+export interface ScalingFacts {
+  /** `table`, or the index's name. */
+  readonly resource: string;
+  readonly dimension: "read" | "write";
+  readonly min: number;
+  readonly max: number;
+  readonly targetUtilizationPercent: number;
+}
+
+/** What a synthesized template says about the settings the cost depends on. */
+export interface DeploymentFacts {
+  /** The context keys it was synthesized with, besides the defaults. */
+  readonly context: Readonly<Record<string, string>>;
+  /** Functions whose TracingConfig is Active, of all the stack's functions. */
+  readonly activeTracing: { readonly functions: number; readonly active: number };
+  readonly tableBillingMode: string;
+  readonly tableScaling: readonly ScalingFacts[];
+}
+
 export interface StackFacts {
   readonly stackName: string;
   readonly synthMs: number;
@@ -77,4 +97,8 @@ export interface StackFacts {
   };
   /** The CDK context keys the app reads (lib/config.ts). */
   readonly contextKeys: readonly string[];
+  /** The stack as synthesized (the defaults). */
+  readonly deployment: DeploymentFacts;
+  /** The same stack synthesized with the cost settings (docs/performance.md, Cost settings). */
+  readonly costSettings: DeploymentFacts;
 }

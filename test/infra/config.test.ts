@@ -1,7 +1,7 @@
 import { App } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
 import { OPTION_SETTINGS } from "../../lambdas/providers/options.js";
-import { CONTEXT_KEYS, configFromContext, STAGE_DEFAULTS } from "../../lib/config.js";
+import { CONTEXT_KEYS, configFromContext, PROVISIONED_DEFAULTS, STAGE_DEFAULTS } from "../../lib/config.js";
 
 const config = (context: Record<string, unknown>) => configFromContext(new App({ context }).node);
 
@@ -23,6 +23,8 @@ describe("configFromContext", () => {
         veriffApiUrl: "https://stationapi.veriff.com",
       },
       consumerMaxConcurrency: 5,
+      tracing: "active",
+      tableCapacity: { mode: "on-demand" },
       statusChangeConsumerRoleArns: undefined,
       verificationReaderRoleArns: undefined,
       alarmEmail: undefined,
@@ -73,10 +75,34 @@ describe("configFromContext", () => {
         veriffApiUrl: "https://sandbox.example.com/veriff",
       },
       consumerMaxConcurrency: 20,
+      tracing: "active",
+      tableCapacity: { mode: "on-demand" },
       statusChangeConsumerRoleArns: ["arn:aws:iam::222222222222:role/partner/consumer", "arn:aws:iam::111111111111:role/svc"],
       verificationReaderRoleArns: ["arn:aws-us-gov:iam::111111111111:role/reporting"], // a JSON list in cdk.json, deduplicated
       alarmEmail: "ops+kyc@example.co.uk",
       alarmThresholds: STAGE_DEFAULTS.development.alarmThresholds,
+    });
+  });
+
+  it("reads the cost settings: tracing, and provisioned capacity with any value left out at PROVISIONED_DEFAULTS", () => {
+    expect(config({ tracing: "disabled" })).toMatchObject({ tracing: "disabled", tableCapacity: { mode: "on-demand" } });
+    expect(config({ tableCapacity: "provisioned" }).tableCapacity).toEqual({ mode: "provisioned", ...PROVISIONED_DEFAULTS });
+    expect(
+      config({
+        tableCapacity: "provisioned",
+        tableMinReadUnits: "1",
+        tableMaxReadUnits: 100,
+        tableMinWriteUnits: "20",
+        tableMaxWriteUnits: "20",
+        tableTargetUtilization: "50",
+      }).tableCapacity,
+    ).toEqual({
+      mode: "provisioned",
+      minReadUnits: 1,
+      maxReadUnits: 100,
+      minWriteUnits: 20,
+      maxWriteUnits: 20,
+      targetUtilizationPercent: 50,
     });
   });
 
@@ -138,6 +164,28 @@ describe("configFromContext", () => {
     [{ logLevel: "verbose" }, /^context logLevel must be one of DEBUG, INFO, got "verbose"$/],
     // Lambda would drop the metrics' EMF lines (level-less, hence INFO) at a stricter application log level.
     [{ logLevel: "WARN" }, /^context logLevel must be one of DEBUG, INFO, got "WARN"$/],
+    [{ tracing: "passthrough" }, /^context tracing must be one of active, disabled, got "passthrough"$/],
+    [{ tableCapacity: "PROVISIONED" }, /^context tableCapacity must be one of on-demand, provisioned, got "PROVISIONED"$/],
+    // Capacity keys without provisioned capacity would be ignored: a mistake, not a default.
+    [{ tableMaxWriteUnits: "500" }, /^context tableMaxWriteUnits only apply with tableCapacity=provisioned$/],
+    [
+      { tableCapacity: "on-demand", tableMinReadUnits: "5", tableTargetUtilization: "50" },
+      /^context tableMinReadUnits, tableTargetUtilization only apply with tableCapacity=provisioned$/,
+    ],
+    [
+      { tableCapacity: "provisioned", tableMaxWriteUnits: "0" },
+      /^context tableMaxWriteUnits must be a whole number from 1 to 40000, got "0"$/,
+    ],
+    [{ tableCapacity: "provisioned", tableMaxReadUnits: "40001" }, /^context tableMaxReadUnits must be a whole number from 1 to 40000/],
+    [
+      { tableCapacity: "provisioned", tableTargetUtilization: "95" },
+      /^context tableTargetUtilization must be a whole number from 20 to 90, got "95"$/,
+    ],
+    [
+      { tableCapacity: "provisioned", tableMinWriteUnits: "100", tableMaxWriteUnits: "50" },
+      /^table write capacity must be whole units with 1 <= min <= max <= 40000, got 100-50$/,
+    ],
+    [{ tableCapacity: "provisioned", tableMinReadUnits: "4001" }, /^table read capacity must be .*, got 4001-4000$/],
     [{ reconciler: "on" }, /^context reconciler must be true or false, got "on"$/],
     [{ reconcileScheduleMinutes: "1" }, /^context reconcileScheduleMinutes must be a whole number from 5 to 1440, got "1"$/],
     [{ reconcileOlderThanHours: "0" }, /^context reconcileOlderThanHours must be a whole number from 1 to 719, got "0"$/],
@@ -190,6 +238,13 @@ describe("CONTEXT_KEYS", () => {
       "idngoApiUrl",
       "veriffApiUrl",
       "consumerMaxConcurrency",
+      "tracing",
+      "tableCapacity",
+      "tableMinReadUnits",
+      "tableMaxReadUnits",
+      "tableMinWriteUnits",
+      "tableMaxWriteUnits",
+      "tableTargetUtilization",
       "statusChangeConsumerRoleArns",
       "verificationReaderRoleArns",
       "alarmEmail",

@@ -43,16 +43,25 @@ const STATEFUL: Readonly<Record<string, readonly string[]>> = {
 };
 
 let template: Template;
+/** With both cost settings (no tracing, provisioned capacity): switching them must keep every stateful resource. */
+let lean: Template;
 
 // The default stack as bin/app.ts builds it (no context); the Lambda code is not bundled, it has no logical ID.
 beforeAll(() => {
-  const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
-  const stack = new PipelineStack(app, "KycWebhookPipeline", configFromContext(app.node));
-  template = Template.fromStack(stack);
+  const synth = (context: Record<string, unknown>) => {
+    const app = new App({ context: { "aws:cdk:bundling-stacks": [], ...context } });
+    return Template.fromStack(new PipelineStack(app, "KycWebhookPipeline", configFromContext(app.node)));
+  };
+  template = synth({});
+  lean = synth({ tracing: "disabled", tableCapacity: "provisioned" });
 });
 
 describe("logical IDs of stateful resources", () => {
   it.each(Object.entries(STATEFUL))("%s: exactly these, unchanged", (type, ids) => {
     expect(Object.keys(template.findResources(type)).sort()).toEqual([...ids].sort());
+  });
+
+  it.each(Object.entries(STATEFUL))("%s: the same with tracing=disabled and tableCapacity=provisioned", (type, ids) => {
+    expect(Object.keys(lean.findResources(type)).sort()).toEqual([...ids].sort());
   });
 });

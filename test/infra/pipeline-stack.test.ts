@@ -22,6 +22,9 @@ import {
 let synth: Synthesized;
 let t: StackTemplate;
 let stack: PipelineStack;
+/** The same stack with both cost settings (docs/performance.md, Cost settings): no tracing, provisioned capacity. */
+let leanSynth: Synthesized;
+let lean: PipelineStack;
 
 beforeAll(() => {
   synth = synthWithNag((app) => {
@@ -31,6 +34,12 @@ beforeAll(() => {
     });
   });
   t = synth.template(stack);
+  leanSynth = synthWithNag((app) => {
+    lean = new PipelineStack(app, "KycWebhookPipeline", {
+      tracing: "disabled",
+      tableCapacity: { mode: "provisioned", maxWriteUnits: 800 },
+    });
+  });
 });
 
 const pascal = (id: string): string => id.charAt(0).toUpperCase() + id.slice(1);
@@ -172,6 +181,40 @@ describe("tracing", () => {
       expect(t.props(logicalIdOf(fn))["TracingConfig"]).toEqual({ Mode: "Active" });
       expect(t.roleStatements(roleIdOf(fn))[0]).toEqual(XRAY_STATEMENT);
     }
+  });
+
+  it("with tracing: disabled, no function traces and no role may write to X-Ray (nothing on '*' for it, nothing acknowledged for it)", () => {
+    const l = leanSynth.template(lean);
+    const fns = l.ofType("AWS::Lambda::Function");
+    expect(fns).toHaveLength(functions().length);
+    for (const [, fn] of fns) expect(fn.Properties).not.toHaveProperty("TracingConfig");
+    expect(JSON.stringify(l.resources)).not.toContain("xray:");
+    const acknowledged = acknowledgements(lean);
+    expect(acknowledged.get("AwsSolutions-IAM5[Resource::*]")?.paths).toEqual(["StatusChanges/PublisherRole"]);
+    expect(acknowledged.get("Serverless-LambdaTracing")?.paths).toHaveLength(functions().length);
+    expect(acknowledged.get("Serverless-LambdaTracing")?.reasons.every((r) => r.includes("tracing: disabled"))).toBe(true);
+    expectNagClean(leanSynth);
+  });
+});
+
+describe("table capacity", () => {
+  it("is on demand by default, without capacity or scaling", () => {
+    expect(t.props(logicalIdOf(stack.table))["BillingMode"]).toBe("PAY_PER_REQUEST");
+    expect(t.ofType("AWS::ApplicationAutoScaling::ScalableTarget")).toEqual([]);
+  });
+
+  it("provisioned: the same table (logical ID), auto scaled for the table and each of its indexes", () => {
+    const l = leanSynth.template(lean);
+    const id = logicalIdOf(lean.table);
+    expect(id).toBe(logicalIdOf(stack.table));
+    expect(l.props(id)["BillingMode"]).toBe("PROVISIONED");
+    const indexes = (l.props(id)["GlobalSecondaryIndexes"] as { IndexName: string }[]).map((i) => i.IndexName);
+    expect(indexes).toEqual(["bySubject", "bySubjectCreated", "byPendingSince"]);
+    const targets = l.ofType("AWS::ApplicationAutoScaling::ScalableTarget").map(([, r]) => r.Properties);
+    expect(targets).toHaveLength(2 * (1 + indexes.length));
+    for (const target of targets)
+      expect(target["MaxCapacity"]).toBe(String(target["ScalableDimension"]).endsWith("WriteCapacityUnits") ? 800 : 4000);
+    expectNagClean(leanSynth);
   });
 });
 

@@ -8,11 +8,17 @@ let synth: Synthesized;
 let t: StackTemplate;
 let verifications: VerificationsTable;
 let unprotected: VerificationsTable;
+let provisioned: VerificationsTable;
+const CAPACITY = { minReadUnits: 2, maxReadUnits: 300, minWriteUnits: 10, maxWriteUnits: 900, targetUtilizationPercent: 60 };
 
 beforeAll(() => {
   synth = synthWithNag((app) => {
     verifications = new VerificationsTable(new Stack(app, "Test"), "VerificationsTable");
     unprotected = new VerificationsTable(new Stack(app, "Unprotected"), "VerificationsTable", { deletionProtection: false });
+    provisioned = new VerificationsTable(new Stack(app, "Provisioned"), "VerificationsTable", {
+      legacySubjectIndex: false,
+      provisioned: CAPACITY,
+    });
   });
   t = synth.template(Stack.of(verifications));
 });
@@ -127,6 +133,71 @@ describe("VerificationsTable", () => {
     const id = logicalIdOf(verifications.table);
     t.template.hasOutput("VerificationsTableName", { Value: { Ref: id } });
     t.template.hasOutput("VerificationsTableArn", { Value: getAtt(id) });
+  });
+
+  it("provisioned: billed by capacity, starting at the minimums, for the table and each index; the same logical ID", () => {
+    const p = synth.template(Stack.of(provisioned));
+    const id = logicalIdOf(provisioned.table);
+    expect(id).toBe(logicalIdOf(verifications.table));
+    const props = p.props(id);
+    // Stated (CloudFormation's default is PROVISIONED too): the update of an on-demand table switches it in place.
+    expect(props["BillingMode"]).toBe("PROVISIONED");
+    expect(props["ProvisionedThroughput"]).toEqual({ ReadCapacityUnits: 2, WriteCapacityUnits: 10 });
+    const indexes = props["GlobalSecondaryIndexes"] as { IndexName: string; ProvisionedThroughput: unknown }[];
+    expect(indexes.map((i) => [i.IndexName, i.ProvisionedThroughput])).toEqual([
+      ["bySubjectCreated", { ReadCapacityUnits: 2, WriteCapacityUnits: 10 }],
+      ["byPendingSince", { ReadCapacityUnits: 2, WriteCapacityUnits: 10 }],
+    ]);
+    expect(p.resources[id]).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  });
+
+  it("provisioned: Application Auto Scaling tracks the target utilization of each, between the minimum and maximum, as DynamoDB's service-linked role", () => {
+    const p = synth.template(Stack.of(provisioned));
+    const table = { Ref: logicalIdOf(provisioned.table) };
+    const resourceIds = [
+      { "Fn::Join": ["", ["table/", table]] },
+      { "Fn::Join": ["", ["table/", table, "/index/bySubjectCreated"]] },
+      { "Fn::Join": ["", ["table/", table, "/index/byPendingSince"]] },
+    ];
+    const targets = p.ofType("AWS::ApplicationAutoScaling::ScalableTarget");
+    const expected = resourceIds.flatMap((resourceId, i) =>
+      (["Read", "Write"] as const).map((kind) => ({
+        ServiceNamespace: "dynamodb",
+        ResourceId: resourceId,
+        ScalableDimension: `dynamodb:${i === 0 ? "table" : "index"}:${kind}CapacityUnits`,
+        MinCapacity: kind === "Read" ? 2 : 10,
+        MaxCapacity: kind === "Read" ? 300 : 900,
+      })),
+    );
+    const sortKey = (t: Record<string, unknown>) => JSON.stringify([t["ResourceId"], t["ScalableDimension"]]);
+    expect(
+      targets
+        .map(([, r]) => r.Properties)
+        .map(({ RoleARN: _, ...rest }) => rest)
+        .sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+    ).toEqual(expected.sort((a, b) => sortKey(a).localeCompare(sortKey(b))));
+    for (const [, target] of targets) {
+      expect(JSON.stringify(target.Properties["RoleARN"])).toContain(
+        ":role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+      );
+    }
+    // No role of its own: the service-linked role is DynamoDB's.
+    expect(p.ofType("AWS::IAM::Role")).toEqual([]);
+    const policies = p.ofType("AWS::ApplicationAutoScaling::ScalingPolicy").map(([, r]) => r.Properties);
+    expect(policies).toHaveLength(targets.length);
+    const metricOf = (dimension: string) =>
+      dimension.endsWith("ReadCapacityUnits") ? "DynamoDBReadCapacityUtilization" : "DynamoDBWriteCapacityUtilization";
+    for (const [targetId, target] of targets) {
+      const policy = policies.filter((q) => JSON.stringify(q["ScalingTargetId"]) === JSON.stringify({ Ref: targetId }));
+      expect(policy).toHaveLength(1);
+      expect(policy[0]).toMatchObject({
+        PolicyType: "TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration: {
+          TargetValue: 60,
+          PredefinedMetricSpecification: { PredefinedMetricType: metricOf(String(target.Properties["ScalableDimension"])) },
+        },
+      });
+    }
   });
 
   it("passes cdk-nag", () => {

@@ -8,6 +8,7 @@ import {
   billedMs,
   type CostInputs,
   computeCost,
+  DEFAULT_DEPLOYMENT,
   type FunctionInputs,
   type Input,
   PRICES,
@@ -16,8 +17,9 @@ import {
   tracedPerSecond,
 } from "../../bench/cost.js";
 import { type IndexSpec, type Item, indexWriteUnits, itemSize, readUnits, tableWriteUnits, writeUnits } from "../../bench/dynamo-units.js";
+import type { DeploymentFacts } from "../../bench/lib/facts.js";
 import { permutation } from "../../bench/lib/stats.js";
-import { accessLogBytes, platformLogBytes } from "../../bench/model.js";
+import { accessLogBytes, deploymentOf, platformLogBytes } from "../../bench/model.js";
 
 const input = (value: number): Input => ({ value, unit: "u", kind: "measured", note: "test" });
 
@@ -45,6 +47,7 @@ function inputs(overrides: Partial<CostInputs> = {}): CostInputs {
     functions: { ingest: fn(), consumer: fn({ invocationsPerWebhook: 0.1, billedMsPerInvocation: 150 }) },
     sqsRequestsPerWebhook: input(1.5),
     dynamoWriteUnitsPerWebhook: input(3),
+    dynamoWriteUnitsByResource: { table: input(2), bySubjectCreated: input(0.25), byPendingSince: input(0.75) },
     dynamoReadUnitsPerWebhook: input(1),
     secretsManagerCallsPerWebhook: input(0.0001),
     logClass: "STANDARD",
@@ -84,6 +87,59 @@ describe("cost model", () => {
     expect(doubled.lines["DynamoDB writes"]).toBeCloseTo(2 * (base.lines["DynamoDB writes"] ?? 0), 10);
     const top = Object.entries(doubled.lines).sort((a, b) => b[1] - a[1])[0]?.[0];
     expect(doubled.dominantLine).toBe(top);
+  });
+
+  it("without tracing, records no X-Ray traces and changes no other line", () => {
+    const traced = computeCost(inputs());
+    const untraced = computeCost(inputs(), PRICES, { tracing: false, provisioned: null });
+    expect(traced.lines["X-Ray traces"]).toBeGreaterThan(0);
+    expect(untraced.lines["X-Ray traces"]).toBe(0);
+    expect({ ...untraced.lines, "X-Ray traces": traced.lines["X-Ray traces"] }).toEqual(traced.lines);
+    expect(computeCost(inputs(), PRICES, DEFAULT_DEPLOYMENT).lines).toEqual(traced.lines);
+  });
+
+  it("provisioned capacity: consumed units / target utilization, at least the minimum, per table and index, per hour over the hour's webhooks", () => {
+    const provisioned = { targetUtilizationPercent: 50, minReadUnits: 5, minWriteUnits: 30 };
+    const cost = computeCost(inputs(), PRICES, { tracing: true, provisioned });
+    // 100 webhooks/s: the table consumes 200 WCU/s (400 provisioned at 50 %), the indexes 25 and 75 (50 and 150).
+    const writeUnits = 400 + Math.max(30, 50) + 150;
+    // Only the table is read per webhook: 100 RCU/s → 200; each index keeps its minimum.
+    const readUnits = 200 + 5 + 5;
+    const hourOfWebhooks = 100 * 3600;
+    expect(cost.lines["DynamoDB writes"]).toBeCloseTo(((writeUnits * PRICES.dynamoWriteCapacityUnitHour.usd) / hourOfWebhooks) * 1e6, 10);
+    expect(cost.lines["DynamoDB reads"]).toBeCloseTo(((readUnits * PRICES.dynamoReadCapacityUnitHour.usd) / hourOfWebhooks) * 1e6, 10);
+    // A minimum above the need is what is paid for.
+    const idle = computeCost(inputs({ referenceWebhooksPerSecond: input(1) }), PRICES, { tracing: true, provisioned });
+    expect(idle.lines["DynamoDB writes"]).toBeCloseTo(((3 * 30 * PRICES.dynamoWriteCapacityUnitHour.usd) / 3600) * 1e6, 10);
+  });
+
+  it("reads the deployment from a template's facts: all traced or none, on demand or provisioned with its auto scaling", () => {
+    const facts = (over: Partial<DeploymentFacts>): DeploymentFacts => ({
+      context: {},
+      activeTracing: { functions: 8, active: 8 },
+      tableBillingMode: "PAY_PER_REQUEST",
+      tableScaling: [],
+      ...over,
+    });
+    expect(deploymentOf(facts({}))).toEqual(DEFAULT_DEPLOYMENT);
+    expect(deploymentOf(facts({ activeTracing: { functions: 8, active: 0 } }))).toEqual({ tracing: false, provisioned: null });
+    expect(() => deploymentOf(facts({ activeTracing: { functions: 8, active: 3 } }))).toThrow(/3 of 8 functions/);
+    const scaling = (resource: string, dimension: "read" | "write", min: number) => ({
+      resource,
+      dimension,
+      min,
+      max: 900,
+      targetUtilizationPercent: 70,
+    });
+    expect(
+      deploymentOf(
+        facts({
+          tableBillingMode: "PROVISIONED",
+          tableScaling: [scaling("table", "read", 5), scaling("table", "write", 10), scaling("byPendingSince", "write", 10)],
+        }),
+      ),
+    ).toEqual({ tracing: true, provisioned: { targetUtilizationPercent: 70, minReadUnits: 5, minWriteUnits: 10 } });
+    expect(() => deploymentOf(facts({ tableBillingMode: "PROVISIONED" }))).toThrow(/without auto scaling/);
   });
 
   it("prices the logs by the log group class, and reports the other class", () => {
