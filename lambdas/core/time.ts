@@ -50,6 +50,27 @@ function parseDateTime(value: string): number | null {
   return ms;
 }
 
+/** The second `isoOfClock` last formatted, and its text up to the milliseconds (`yyyy-MM-ddTHH:mm:ss.`). */
+let clockSecond = Number.NaN;
+let clockPrefix = "";
+
+/**
+ * `date.toISOString()` for a clock reading (ingest stamps every request with one): the text up to
+ * the second is kept while the second lasts, so most calls only append the milliseconds (the engine
+ * takes about 0.4 µs to format a date). A date outside years 0000-9999 is formatted by the engine.
+ */
+export function isoOfClock(date: Date): string {
+  const ms = date.getTime();
+  if (!(ms >= EARLIEST && ms <= LATEST)) return date.toISOString(); // also an invalid date: the engine's RangeError
+  const second = Math.floor(ms / 1000);
+  if (second !== clockSecond) {
+    clockPrefix = date.toISOString().slice(0, 20);
+    clockSecond = second;
+  }
+  const millis = ms - second * 1000;
+  return `${clockPrefix}${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`;
+}
+
 /** The last time `isoOfEpochMillis` produced: canonical by construction (`isCanonicalTime` checks it for nothing). */
 let lastProduced: string | undefined;
 

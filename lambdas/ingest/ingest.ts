@@ -5,6 +5,7 @@ import type { NormalizedEvent } from "../core/event.js";
 import type { HttpResult } from "../core/http.js";
 import type { AppLogger } from "../core/logger.js";
 import type { AppMetrics } from "../core/metrics.js";
+import { isoOfClock } from "../core/time.js";
 import type { Bytes, Provider, ProviderOptions } from "../providers/types.js";
 import { receive } from "./receive.js";
 import { responses } from "./responses.js";
@@ -91,7 +92,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       return responses.unavailable();
     }
 
-    const receipt = receive(provider, { body, headers: event.headers ?? {} }, { secrets, options: deps.options }, now().toISOString());
+    const receipt = receive(provider, { body, headers: event.headers ?? {} }, { secrets, options: deps.options }, isoOfClock(now()));
     switch (receipt.kind) {
       case "unauthenticated":
         logger.warn("webhook rejected: authentication failed", { ...id, rejection: "unauthenticated", cause: receipt.cause });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { hexDigestEquals, hmacDigest, hmacHex, matchesAnySecret } from "../../lambdas/core/crypto.js";
 import { header } from "../../lambdas/core/http.js";
 import { toSqsId } from "../../lambdas/core/sqs-message.js";
-import { isCanonicalTime, toIsoTime } from "../../lambdas/core/time.js";
+import { isCanonicalTime, isoOfClock, toIsoTime } from "../../lambdas/core/time.js";
 
 const SQS_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 
@@ -118,6 +118,27 @@ describe("header lookup", () => {
     expect(header({ "X-Payload-Digest": "abc" }, "x-payload-digest")).toBe("abc");
     expect(header({ "x-payload-digest": "abc" }, "X-PAYLOAD-DIGEST")).toBe("abc");
     expect(header({}, "x-payload-digest")).toBeUndefined();
+  });
+});
+
+describe("isoOfClock", () => {
+  it("is toISOString for any sequence of clock readings, in the same second or not (property)", () => {
+    const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    const EARLIEST = Date.parse("0000-01-01T00:00:00.000Z");
+    // Readings near one another (what a clock gives: many in one second) and anywhere, past the years 0000-9999 too.
+    const reading = fc.oneof(
+      fc.integer({ min: 1_700_000_000_000, max: 1_700_000_003_000 }),
+      fc.integer({ min: EARLIEST - 5_000, max: EARLIEST + 5_000 }),
+      fc.integer({ min: LATEST - 5_000, max: LATEST + 5_000 }),
+      fc.integer({ min: -8.64e15, max: 8.64e15 }),
+    );
+    fc.assert(
+      fc.property(fc.array(reading, { minLength: 1, maxLength: 30 }), (readings) => {
+        for (const ms of readings) expect(isoOfClock(new Date(ms))).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 500 },
+    );
+    expect(() => isoOfClock(new Date(Number.NaN))).toThrow(RangeError);
   });
 });
 
