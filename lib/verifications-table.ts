@@ -36,7 +36,8 @@ export interface VerificationsTableProps {
    * Provisioned capacity, auto scaled, for the table and each index (each scales on its own, between
    * the same minimum and maximum). Switching either way is an in-place update of the table: to
    * provisioned at any time, back to on demand up to four times in 24 hours (DynamoDB's rule). The
-   * minimums are the capacity the switch starts with. @default on demand
+   * minimums are the template's capacity: what the switch starts with, and what CloudFormation sets
+   * again on a deploy that changes them (auto scaling then takes over). @default on demand
    */
   readonly provisioned?: ProvisionedCapacity;
 }
