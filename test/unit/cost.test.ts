@@ -99,10 +99,11 @@ describe("cost model", () => {
   });
 
   it("provisioned capacity: consumed units / target utilization, at least the minimum, per table and index, per hour over the hour's webhooks", () => {
-    const provisioned = { targetUtilizationPercent: 50, minReadUnits: 5, minWriteUnits: 30 };
+    const provisioned = { targetUtilizationPercent: 50, minReadUnits: 5, minWriteUnits: 60 };
     const cost = computeCost(inputs(), PRICES, { tracing: true, provisioned });
-    // 100 webhooks/s: the table consumes 200 WCU/s (400 provisioned at 50 %), the indexes 25 and 75 (50 and 150).
-    const writeUnits = 400 + Math.max(30, 50) + 150;
+    // 100 webhooks/s: the table consumes 200 WCU/s (400 provisioned at 50 %), the indexes 25 and 75
+    // (50, below the minimum of 60, and 150).
+    const writeUnits = 400 + 60 + 150;
     // Only the table is read per webhook: 100 RCU/s → 200; each index keeps its minimum.
     const readUnits = 200 + 5 + 5;
     const hourOfWebhooks = 100 * 3600;
@@ -110,7 +111,7 @@ describe("cost model", () => {
     expect(cost.lines["DynamoDB reads"]).toBeCloseTo(((readUnits * PRICES.dynamoReadCapacityUnitHour.usd) / hourOfWebhooks) * 1e6, 10);
     // A minimum above the need is what is paid for.
     const idle = computeCost(inputs({ referenceWebhooksPerSecond: input(1) }), PRICES, { tracing: true, provisioned });
-    expect(idle.lines["DynamoDB writes"]).toBeCloseTo(((3 * 30 * PRICES.dynamoWriteCapacityUnitHour.usd) / 3600) * 1e6, 10);
+    expect(idle.lines["DynamoDB writes"]).toBeCloseTo(((3 * 60 * PRICES.dynamoWriteCapacityUnitHour.usd) / 3600) * 1e6, 10);
   });
 
   it("reads the deployment from a template's facts: all traced or none, on demand or provisioned with its auto scaling", () => {
