@@ -65,9 +65,16 @@ function boundedId(provider: ProviderId, value: string): string {
   return value.length <= LIMITS.idChars && PRINTABLE_ASCII_ID.test(value) ? value : `${provider}:${digestKey(value)}`;
 }
 
+/** The first `limit` own enumerable keys of `value`, as `Object.entries(value).slice(0, limit)` would list them. */
+function firstKeys(value: Readonly<Record<string, unknown>>, limit: number): readonly string[] {
+  const keys = Object.keys(value);
+  return keys.length <= limit ? keys : keys.slice(0, limit);
+}
+
 function boundedSubject(subject: Readonly<Record<string, unknown>>): Subject {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(subject).slice(0, LIMITS.subjectKeys)) {
+  for (const key of firstKeys(subject, LIMITS.subjectKeys)) {
+    const value = subject[key];
     if (typeof value === "string" && value.length > 0) out[key] = subjectIndexKey(value);
   }
   return out;
@@ -95,7 +102,7 @@ function boundedDecisionValue(value: unknown): DecisionValue {
 function boundedDecision(decision: Readonly<Record<string, unknown>> | null): DecisionDetails | null {
   if (decision === null) return null;
   const out: Record<string, DecisionValue> = {};
-  for (const [key, value] of Object.entries(decision).slice(0, LIMITS.decisionKeys)) out[key] = boundedDecisionValue(value);
+  for (const key of firstKeys(decision, LIMITS.decisionKeys)) out[key] = boundedDecisionValue(decision[key]);
   return out;
 }
 

@@ -23,7 +23,12 @@ export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: numbe
 
 /** A JSON answer. */
 export function json(statusCode: number, body: unknown): HttpResult {
-  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  return jsonText(statusCode, JSON.stringify(body));
+}
+
+/** A JSON answer whose body is already serialized. */
+export function jsonText(statusCode: number, body: string): HttpResult {
+  return { statusCode, headers: { "content-type": "application/json" }, body };
 }
 
 /** RFC 3986 percent-encoding of one component (what SigV4 canonicalizes to): every character outside the unreserved set. */

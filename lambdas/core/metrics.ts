@@ -63,12 +63,22 @@ export interface AppMetrics {
  */
 export function powertoolsMetrics(serviceName?: string): AppMetrics {
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, ...(serviceName === undefined ? {} : { serviceName }) });
-  const pending = new Map<string, { dimensions: Record<string, string>; counts: Map<string, number> }>();
   /**
-   * Powertools' EMF line per dimension set and metric names, built (and checked) once: the JSON
-   * text around the numbers that change (the time, then each count), so a flush only joins them.
+   * One entry per dimension set ever counted, kept across flushes with Powertools' EMF line for each
+   * list of metric names it was flushed with: the JSON text around the numbers that change (the
+   * time, then each count), built (and checked) once, so that a flush only joins them.
    */
-  const templates = new Map<string, readonly string[]>();
+  interface Group {
+    readonly dimensions: Record<string, string>;
+    /** The counts since the last flush, in the order first counted. */
+    readonly counts: Map<string, number>;
+    /** Their names in that order, joined: which template the flush takes. */
+    names: string;
+    readonly templates: Map<string, readonly string[]>;
+  }
+  const groups = new Map<string, Group>();
+  /** The groups counted since the last flush, in the order first counted (one EMF line each). */
+  const pending: Group[] = [];
 
   /** The EMF line Powertools serializes for one dimension set and its counts, cut where the time and the counts go. */
   function template(dimensions: Record<string, string>, counts: Map<string, number>): readonly string[] {
@@ -102,24 +112,27 @@ export function powertoolsMetrics(serviceName?: string): AppMetrics {
       // Names and values are our own identifiers (no control characters): a plain join is unambiguous.
       let key = "";
       for (const name of Object.keys(dims).sort()) key += `${name}\u0000${dims[name]}\u0001`;
-      let group = pending.get(key);
+      let group = groups.get(key);
       if (group === undefined) {
-        group = { dimensions: dims, counts: new Map() };
-        pending.set(key, group);
+        if (groups.size >= 256 && pending.length === 0) groups.clear();
+        group = { dimensions: dims, counts: new Map(), names: "", templates: new Map() };
+        groups.set(key, group);
       }
-      group.counts.set(metric, (group.counts.get(metric) ?? 0) + value);
+      if (group.counts.size === 0) pending.push(group);
+      const counted = group.counts.get(metric);
+      if (counted === undefined) group.names = group.names === "" ? metric : `${group.names}\u0000${metric}`;
+      group.counts.set(metric, (counted ?? 0) + value);
     },
     flush() {
-      for (const [key, { dimensions, counts }] of pending) {
+      for (const group of pending) {
+        const { dimensions, counts, names } = group;
         // An ingest function flushes the same document shape on nearly every invocation: Powertools
         // builds it the first time; later flushes only put in the time and the counts (building it
         // anew, with the library's environment lookups, cost as much CPU as authenticating a webhook).
-        const templateKey = `${key}\u0002${[...counts.keys()].join("\u0000")}`;
-        let parts = templates.get(templateKey);
+        let parts = group.templates.get(names);
         if (parts === undefined) {
-          if (templates.size >= 256) templates.clear();
           parts = template(dimensions, counts);
-          templates.set(templateKey, parts);
+          group.templates.set(names, parts);
         }
         let line = `${parts[0]}${Date.now()}${parts[1]}`;
         let i = 2;
@@ -127,8 +140,10 @@ export function powertoolsMetrics(serviceName?: string): AppMetrics {
         // One direct write, as publishStoredMetrics() would through its own Console (whose log()
         // attaches and removes a stream listener per call).
         process.stdout.write(`${line}\n`);
+        counts.clear();
+        group.names = "";
       }
-      pending.clear();
+      pending.length = 0;
     },
   };
 }

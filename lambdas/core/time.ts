@@ -71,7 +71,7 @@ export function isoOfClock(date: Date): string {
   return `${clockPrefix}${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`;
 }
 
-/** The last time `isoOfEpochMillis` produced: canonical by construction (`isCanonicalTime` checks it for nothing). */
+/** The last time `isoOfEpochMillis` or `toIsoTime` produced: canonical by construction (`isCanonicalTime` checks it for nothing). */
 let lastProduced: string | undefined;
 
 /** ISO 8601 UTC of `ms`, or null outside years 0000-9999. */
@@ -81,14 +81,35 @@ export function isoOfEpochMillis(ms: number): string | null {
   return lastProduced;
 }
 
+/** Days in `month` (1-12) of `year` (proleptic Gregorian, as the engine's dates). */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** The number written by the ASCII digits `value[at..at+count)` (the caller's regex checked they are digits). */
+function digitsAt(value: string, at: number, count: number): number {
+  let n = 0;
+  for (let i = at; i < at + count; i += 1) n = n * 10 + value.charCodeAt(i) - 48;
+  return n;
+}
+
 /**
- * The common case (ISO 8601 UTC, as most providers send): the engine's parser, then a check that
- * no field rolled over (it reads 2025-02-30 as March 2nd).
+ * The common cases, ISO 8601 UTC (`ISO_UTC`, as most providers send) and Sumsub's zoneless form
+ * (`SPACED_UTC`), read field by field: the canonical form when every field is in range, else null
+ * (what the general parser says of a rolled-over field such as 2025-02-30). No date is built or
+ * formatted: an already canonical time comes back as the same string.
  */
-function fromIsoUtc(value: string): string | null {
-  const iso = isoOfEpochMillis(Date.parse(value));
-  if (iso === value) return iso; // already canonical
-  return iso !== null && iso.slice(0, 19) === value.slice(0, 19) ? iso : null;
+function fromUtcFields(value: string): string | null {
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(digitsAt(value, 0, 4), month)) return null;
+  if (digitsAt(value, 11, 2) > 23 || digitsAt(value, 14, 2) > 59 || digitsAt(value, 17, 2) > 59) return null;
+  const zulu = value.endsWith("Z");
+  // Three fraction digits and a Z: canonical already.
+  if (zulu && value.length === 24) return value;
+  const fraction = value.length > 20 ? value.slice(20, zulu ? -1 : undefined) : "";
+  return `${value.slice(0, 10)}T${value.slice(11, 19)}.${fraction.padEnd(3, "0")}Z`;
 }
 
 /**
@@ -99,8 +120,10 @@ export function toIsoTime(value: unknown): string | null {
   if (typeof value === "number") return isoOfEpochMillis(value);
   if (typeof value !== "string" || value.length === 0 || value.length > 64) return null;
   if (/^\d{1,16}$/.test(value)) return isoOfEpochMillis(Number(value));
-  if (ISO_UTC.test(value)) return fromIsoUtc(value);
-  if (SPACED_UTC.test(value)) return fromIsoUtc(`${value.slice(0, 10)}T${value.slice(11)}Z`);
+  if (ISO_UTC.test(value) || SPACED_UTC.test(value)) {
+    lastProduced = fromUtcFields(value) ?? undefined;
+    return lastProduced ?? null;
+  }
   const ms = parseDateTime(value);
   return ms === null ? null : isoOfEpochMillis(ms);
 }
@@ -108,5 +131,5 @@ export function toIsoTime(value: unknown): string | null {
 /** True for a canonical time as `toIsoTime` produces it (what the consumer accepts). */
 export function isCanonicalTime(value: string): boolean {
   // A provider's normalization has usually just produced `value` (then canonicalEvent checks it).
-  return value === lastProduced || (CANONICAL.test(value) && isoOfEpochMillis(Date.parse(value)) === value);
+  return value === lastProduced || (CANONICAL.test(value) && fromUtcFields(value) === value);
 }

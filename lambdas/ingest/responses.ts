@@ -1,9 +1,10 @@
-import { type HttpResult, json } from "../core/http.js";
+import { type HttpResult, json, jsonText } from "../core/http.js";
 
 /** The answers of `POST /webhooks/{provider}` (README "HTTP answers"). */
 export const responses = {
   /** 200, not 202: Veriff retries anything but 200. Also for a duplicate and an unmapped event. */
-  accepted: (eventId: string): HttpResult => json(200, { accepted: true, eventId }),
+  // `{"accepted":true,"eventId":…}` on every accepted webhook: only the id is serialized, not an object.
+  accepted: (eventId: string): HttpResult => jsonText(200, `{"accepted":true,"eventId":${JSON.stringify(eventId)}}`),
   /** One body for every authentication failure: the cause is logged, never revealed (no oracle). */
   unauthorized: (): HttpResult => json(401, { error: "unauthorized" }),
   /** Only for an authenticated body that is not JSON at all. */

@@ -50,16 +50,16 @@ function deriveKey(secret: string, derivation: Derivation): Buffer {
   }
 }
 
-/** Derived keys per secret and derivation, kept for the container's life (a handful of secrets). */
-const keyCache = new Map<string, Buffer>();
+/** Derived keys per derivation and secret, kept for the container's life (a handful of secrets). */
+const keyCache: Readonly<Record<Derivation, Map<string, Buffer>>> = { sha256: new Map(), "sha256-hex-prefix": new Map() };
 
 function keyFor(secret: string, derivation: Derivation): Buffer {
-  const cacheKey = `${derivation}\u0000${secret}`;
-  let key = keyCache.get(cacheKey);
+  const keys = keyCache[derivation];
+  let key = keys.get(secret);
   if (key === undefined) {
-    if (keyCache.size >= 64) keyCache.clear();
+    if (keys.size >= 64) keys.clear();
     key = deriveKey(secret, derivation);
-    keyCache.set(cacheKey, key);
+    keys.set(secret, key);
   }
   return key;
 }
@@ -104,8 +104,24 @@ export function envelopeCiphertext(body: Bytes): Buffer | "missing" | "invalid" 
   if (typeof encrypted !== "string") return "invalid";
   const data = Buffer.from(encrypted, "base64");
   // Canonical base64 only (re-encoding is exact), and IV + at least one whole block.
-  if (data.toString("base64") !== encrypted) return "invalid";
+  if (!isCanonicalBase64(encrypted, data)) return "invalid";
   return data.length >= 2 * BLOCK && data.length % BLOCK === 0 ? data : "invalid";
+}
+
+/**
+ * Whether `encrypted` is exactly the standard, padded base64 of `data`, what Node decoded it to:
+ * `data.toString("base64") === encrypted`, without re-encoding all of it. The decoder skips any
+ * character outside its alphabets (and stops or skips at an inner `=`), so such a text decodes to
+ * fewer bytes than its length promises; it also takes the url-safe `-` and `_`, refused here; and
+ * the last group's unused bits must be zero, which re-encoding that group alone checks.
+ */
+function isCanonicalBase64(encrypted: string, data: Buffer): boolean {
+  const length = encrypted.length;
+  if (length % 4 !== 0 || encrypted.includes("-") || encrypted.includes("_")) return false;
+  const padding = encrypted.endsWith("==") ? 2 : encrypted.endsWith("=") ? 1 : 0;
+  if (data.length !== (length / 4) * 3 - padding) return false;
+  const lastGroupBytes = length === 0 ? 0 : 3 - padding;
+  return data.toString("base64", data.length - lastGroupBytes) === encrypted.slice(length - 4);
 }
 
 /** CBC decryption without padding removal; the padding is checked by `unpad`. */

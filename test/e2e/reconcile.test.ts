@@ -80,7 +80,7 @@ const of = (report: ReconcileReport, provider: ProviderId) => report.providers.f
 /** IDnGO's status answer for a completed GREEN review, reviewed after the webhooks the test delivered. */
 const idngoGreen = () => ({
   ...fixtureJson("idngo", "api-status-completed-green.json"),
-  reviewDate: new Date(Date.now()).toISOString().replace("T", " ").slice(0, 19) + "+0000",
+  reviewDate: `${new Date(Date.now()).toISOString().replace("T", " ").slice(0, 19)}+0000`,
 });
 const veriffApproved = (sessionId: string) => {
   const body = fixtureJson("veriff", "api-decision-approved.json");

@@ -2,7 +2,9 @@ import { createHash, createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../../lambdas/core/event.js";
+import { json } from "../../lambdas/core/http.js";
 import { createIngestHandler, type IngestDeps, MAX_BODY_BYTES } from "../../lambdas/ingest/ingest.js";
+import { responses } from "../../lambdas/ingest/responses.js";
 import { staticSource } from "../../lambdas/ingest/secrets.js";
 import { PROVIDERS } from "../../lambdas/providers/index.js";
 import { DEFAULT_OPTIONS, type Provider } from "../../lambdas/providers/types.js";
@@ -49,6 +51,17 @@ function setup(overrides: Partial<IngestDeps> = {}) {
 }
 
 describe("ingest handler", () => {
+  it("writes the 200 answer as JSON.stringify would, whatever the event id holds (property)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (eventId) => {
+        const answer = responses.accepted(eventId);
+        expect(answer).toEqual(json(200, { accepted: true, eventId }));
+        expect(JSON.parse(answer.body)).toEqual({ accepted: true, eventId });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("answers 200 (Veriff retries anything else) with the eventId only after the event was enqueued", async () => {
     const { handler, enqueued } = setup();
     const res = await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));

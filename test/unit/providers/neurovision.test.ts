@@ -243,9 +243,24 @@ describe("neurovision: every failure is the same 401, with its cause for the ope
       const written = unicode || c !== "/" ? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}` : "\\/";
       return `${v.slice(0, i)}${written}${v.slice(i + 1)}`;
     });
+    // The same with one data character replaced: the last one (unused bits set, still the right length), or any.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const altered = fc.tuple(ciphertext, fc.nat(), fc.nat({ max: 63 }), fc.boolean()).map(([v, at, c, last]) => {
+      const dataChars = v.replace(/=+$/, "").length;
+      const i = last ? dataChars - 1 : at % dataChars;
+      return `${v.slice(0, i)}${alphabet.charAt(c)}${v.slice(i + 1)}`;
+    });
+    // The same with a whole group of characters the decoder skips (or stops at) inserted between two groups.
+    const skipped = fc.constantFrom(" ", "!", "%", "é", "=", ".", "*");
+    const garbled = fc.tuple(ciphertext, fc.nat(), fc.array(skipped, { minLength: 4, maxLength: 4 })).map(([v, at, group]) => {
+      const i = 4 * (at % (v.length / 4));
+      return `${v.slice(0, i)}${group.join("")}${v.slice(i)}`;
+    });
     const value = fc.oneof(
       ciphertext,
       escaped,
+      altered,
+      garbled,
       fc.uint8Array({ minLength: 0, maxLength: 96 }).map((bytes) => Buffer.from(bytes).toString("base64")),
       fc
         .array(fc.oneof({ weight: 8, arbitrary: base64Char }, { weight: 1, arbitrary: tricky }), { maxLength: 80 })
