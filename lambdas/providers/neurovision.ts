@@ -9,6 +9,7 @@
  * does the same work whether the padding was valid or not (every candidate key decrypts the
  * whole ciphertext and its plaintext is parsed either way), so timing is no padding oracle.
  */
+import { isUtf8 } from "node:buffer";
 import { createDecipheriv } from "node:crypto";
 import type { EventDraft } from "../core/canonical.js";
 import { sha256Hex } from "../core/crypto.js";
@@ -143,7 +144,15 @@ function unpad(raw: Buffer): { readonly plaintext: Buffer; readonly validPadding
   return bad === 0 ? { plaintext: raw.subarray(0, raw.length - n), validPadding: true } : { plaintext: raw, validPadding: false };
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/**
+ * The plaintext as text when it is well-formed UTF-8 (a byte order mark kept, as JSON.parse then
+ * refuses it), else undefined: a wrong key's plaintext is refused without throwing, whose stack
+ * trace would cost more than the decryption.
+ */
+export function utf8Text(plaintext: Buffer): string | undefined {
+  return isUtf8(plaintext) ? plaintext.toString("utf8") : undefined;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A status of any spelling (unknown ones are recorded, not refused), bounded. */
 const STATUS_TOKEN = /^[\x20-\x7e]{1,64}$/;
@@ -155,9 +164,11 @@ const STATUS_TOKEN = /^[\x20-\x7e]{1,64}$/;
  * are accepted and recorded.
  */
 function parsePlaintext(plaintext: Buffer): JsonObject | undefined {
+  const text = utf8Text(plaintext);
+  if (text === undefined) return undefined;
   let json: unknown;
   try {
-    json = JSON.parse(utf8.decode(plaintext));
+    json = JSON.parse(text);
   } catch {
     return undefined;
   }

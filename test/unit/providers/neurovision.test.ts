@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent, Status } from "../../../lambdas/core/event.js";
 import { fold } from "../../../lambdas/model/transition.js";
-import { envelopeCiphertext } from "../../../lambdas/providers/neurovision.js";
+import { envelopeCiphertext, utf8Text } from "../../../lambdas/providers/neurovision.js";
 import type { NeurovisionKeyDerivation } from "../../../lambdas/providers/types.js";
 import { encryptNeurovision } from "../../../local/samples.js";
 import { fixture, fixtureJson, type Json, personalValues, RECEIVED_AT, receipt } from "../../support/providers.js";
@@ -307,6 +307,41 @@ describe("neurovision: every failure is the same 401, with its cause for the ope
   ];
   it.each(wrongPlaintexts)("rejects a plaintext that is %s, even under the right key (invalid-plaintext)", (_name, plaintext) => {
     expect(deliver(envelope(encryptRaw(plaintext).toString("base64")))).toEqual({ kind: "unauthenticated", cause: "invalid-plaintext" });
+  });
+
+  it("reads a plaintext as text exactly when a fatal UTF-8 decoder would, BOM kept (property)", () => {
+    const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    const reference = (bytes: Buffer): string | undefined => {
+      try {
+        return fatal.decode(bytes);
+      } catch {
+        return undefined;
+      }
+    };
+    // Random bytes (a wrong key's plaintext), and UTF-8 text with a byte changed, cut or inserted:
+    // overlongs, surrogates, truncated sequences, stray continuation bytes.
+    const text = fc.string({ unit: "grapheme", maxLength: 40 }).map((t) => Buffer.from(`\ufeff${t}`.slice(t.length % 2), "utf8"));
+    const damaged = fc
+      .tuple(text, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("set", "cut", "insert"))
+      .map(([bytes, at, byte, how]) => {
+        const i = bytes.length === 0 ? 0 : at % bytes.length;
+        if (how === "cut") return bytes.subarray(0, i);
+        if (how === "insert") return Buffer.concat([bytes.subarray(0, i), Buffer.from([byte]), bytes.subarray(i)]);
+        const copy = Buffer.from(bytes);
+        if (copy.length > 0) copy[i] = byte;
+        return copy;
+      });
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+      text,
+      damaged,
+    );
+    fc.assert(
+      fc.property(bytes, (b) => {
+        expect(utf8Text(b)).toBe(reference(b));
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it("skips a wrong key whose decryption happens to have valid padding", () => {
