@@ -7,7 +7,8 @@
  * block through the IV. A key is therefore accepted only when its plaintext is UTF-8 JSON with
  * a UUID `sessionId` and a status token, and every failure is the same 401. The failure path
  * does the same work whether the padding was valid or not (every candidate key decrypts the
- * whole ciphertext and its plaintext is parsed either way), so timing is no padding oracle.
+ * whole ciphertext and its plaintext is checked, UTF-8 then JSON, either way), so timing is no
+ * padding oracle.
  */
 import { isUtf8 } from "node:buffer";
 import { createDecipheriv } from "node:crypto";
