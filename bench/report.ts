@@ -3,6 +3,7 @@ import type { ColdStartResult } from "./coldstart.js";
 import { type CostInputs, type CostResult, type Input, PRICES } from "./cost.js";
 import type { EndToEndResult } from "./e2e.js";
 import type { FunctionRole, StackFacts } from "./lib/facts.js";
+import { type MicroRuns, RANGED_RATIOS } from "./lib/micro-runs.js";
 import { round } from "./lib/stats.js";
 import type { MicroResult } from "./micro.js";
 import { ASSUMPTIONS, type ModelResult } from "./model.js";
@@ -13,6 +14,12 @@ export interface BenchResults {
   readonly node: string;
   readonly ingest: Readonly<Record<string, Record<string, number>>>;
   readonly consumer: Readonly<Record<string, unknown>>;
+  /** How many micro runs the ingest and consumer figures are the medians of, and each ratio's range over them. */
+  readonly microRuns: {
+    readonly runs: number;
+    readonly ingest: Readonly<Record<string, Readonly<Record<string, readonly [number, number]>>>>;
+    readonly consumer: readonly [number, number];
+  };
   readonly coldStart: Readonly<Record<string, Record<string, unknown>>>;
   readonly endToEnd: Readonly<Record<string, unknown>>;
   readonly cost: Readonly<Record<string, unknown>>;
@@ -39,6 +46,7 @@ export function toResults(options: {
   readonly machine: string;
   readonly facts: StackFacts;
   readonly micro: MicroResult;
+  readonly microRuns: MicroRuns;
   readonly cold: Readonly<Record<FunctionRole, ColdStartResult>>;
   readonly e2e: EndToEndResult;
   readonly model: ModelResult;
@@ -47,7 +55,7 @@ export function toResults(options: {
   readonly costWithSettings: CostResult;
   readonly phaseSeconds: Readonly<Record<string, number>>;
 }): BenchResults {
-  const { facts, micro, cold, e2e, model, cost, costWithSettings } = options;
+  const { facts, micro, microRuns, cold, e2e, model, cost, costWithSettings } = options;
   const flat = flattenInputs(model.inputs);
   const r = (x: number, d = 2) => round(x, d);
   return {
@@ -81,6 +89,16 @@ export function toResults(options: {
       perEvent: true,
       batchSize: micro.consumer.batchSize,
       floorCallsPerEvent: Object.fromEntries(Object.entries(micro.consumer.floorCallsPerEvent).map(([k, v]) => [k, r(v)])),
+    },
+    microRuns: {
+      runs: microRuns.runs,
+      ingest: Object.fromEntries(
+        Object.entries(microRuns.ingestRanges).map(([provider, ranges]) => [
+          provider,
+          Object.fromEntries(RANGED_RATIOS.map((ratio) => [ratio, [r(ranges[ratio][0]), r(ranges[ratio][1])] as const])),
+        ]),
+      ),
+      consumer: [r(microRuns.consumerRange[0]), r(microRuns.consumerRange[1])],
     },
     coldStart: Object.fromEntries(
       Object.entries(cold).map(([role, c]) => [
@@ -204,7 +222,10 @@ export function printTable(
   write: (line: string) => void,
 ): void {
   write(`\nKYC webhook pipeline bench: ${results.machine}, node ${results.node}\n`);
-  write("\nIngest, per webhook (2 KiB body), microseconds; ratios are medians of interleaved rounds");
+  const runs = results.microRuns.runs;
+  write(
+    `\nIngest, per webhook (2 KiB body), microseconds; ratios are medians of interleaved rounds${runs > 1 ? `, then the median of ${runs} runs` : ""}`,
+  );
   write(
     "  (network stubbed in process; 2 secrets: the matching one second, then first, then each in turn (alt); +SDK: with the SQS SDK's own work)",
   );
@@ -217,9 +238,16 @@ export function printTable(
       `  ${padEnd(provider, 12)}${pad(fmt(v("floorMicros")), 8)}${pad(fmt(v("handlerMicros")), 9)}${pad(fmt(v("ratioToFloor"), 2), 8)}${pad(fmt(v("handlerTwoSecretsMicros")), 11)}${pad(fmt(v("ratioToFloorTwoSecrets"), 2), 8)}${pad(fmt(v("ratioToFloorTwoSecretsMatchFirst"), 2), 12)}${pad(fmt(v("ratioToFloorTwoSecretsAlternating"), 2), 12)}${pad(fmt(v("receiveMicros")), 11)}${pad(fmt(v("handlerWithSdkMicros")), 8)}`,
     );
   }
+  const span = (range: readonly [number, number] | undefined) => (range === undefined ? "n/a" : `${fmt(range[0], 2)}–${fmt(range[1], 2)}`);
+  if (runs > 1) {
+    write(`  ranges over the ${runs} runs: ×floor / 2 secrets / 1st / alt`);
+    for (const [provider, ranges] of Object.entries(results.microRuns.ingest)) {
+      write(`  ${padEnd(provider, 12)}${RANGED_RATIOS.map((ratio) => span(ranges[ratio])).join(" / ")}`);
+    }
+  }
   const c = results.consumer;
   write(
-    `\nConsumer, per event (batch of ${String(c["batchSize"])}), microseconds: floor ${fmt(Number(c["floorMicros"]))} (SDK calls ${JSON.stringify(c["floorCallsPerEvent"])}), handler ${fmt(Number(c["handlerMicros"]))}, ×floor ${fmt(Number(c["ratioToFloor"]), 2)}`,
+    `\nConsumer, per event (batch of ${String(c["batchSize"])}), microseconds: floor ${fmt(Number(c["floorMicros"]))} (SDK calls ${JSON.stringify(c["floorCallsPerEvent"])}), handler ${fmt(Number(c["handlerMicros"]))}, ×floor ${fmt(Number(c["ratioToFloor"]), 2)}${runs > 1 ? ` (${span(results.microRuns.consumer)} over the runs)` : ""}`,
   );
   write("\nCold start (bundle imported in a fresh node process)");
   write(

@@ -5,11 +5,13 @@
  * about today's behaviour is written in here. docs/performance.md explains each figure.
  *
  * Phases (each heavy one in a fresh process): 1. synthesize the stack with its own bundling
- * (bench/stack.ts); 2. micro benchmarks (bench/micro.ts); 3. cold starts (bench/coldstart.ts);
+ * (bench/stack.ts); 2. micro benchmarks (bench/micro.ts, run --micro-runs times, each in a fresh
+ * process: each figure is the median over the runs, each ratio keeps its range); 3. cold starts (bench/coldstart.ts);
  * 4. the local pipeline under load (bench/e2e.ts + bench/e2e-pipeline.ts); 5. the cost model
  * (bench/model.ts, bench/cost.ts).
  *
- * Options: --webhooks N (2000), --rounds N (micro rounds, 41), --cold-repeats N (15), --out FILE.
+ * Options: --webhooks N (2000), --rounds N (micro rounds, 41), --micro-runs N (3), --cold-repeats N
+ * (15), --out FILE.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -20,6 +22,7 @@ import { computeCost, PRICES } from "./cost.js";
 import { runEndToEnd } from "./e2e.js";
 import { exited, nextMessage, ROOT, startTsx } from "./lib/child.js";
 import type { StackFacts } from "./lib/facts.js";
+import { combineMicroRuns } from "./lib/micro-runs.js";
 import type { MicroResult } from "./micro.js";
 import { buildInputs, deploymentOf } from "./model.js";
 import { printTable, toResults } from "./report.js";
@@ -28,6 +31,7 @@ const { values } = parseArgs({
   options: {
     webhooks: { type: "string", default: "2000" },
     rounds: { type: "string", default: "41" },
+    "micro-runs": { type: "string", default: "3" },
     "cold-repeats": { type: "string", default: "15" },
     out: { type: "string", default: join(ROOT, "bench", "results.json") },
   },
@@ -53,7 +57,8 @@ const facts = await phase("synthesize", async () => {
   return JSON.parse(readFileSync(factsPath, "utf8")) as StackFacts;
 });
 
-const micro = await phase("micro", async () => {
+/** One run of the micro benchmarks, in a fresh process. */
+async function microRun(): Promise<MicroResult> {
   // The functions' log and EMF lines go to stdout, as in Lambda: discarded here.
   const child = startTsx("bench/micro.ts", [factsPath, values.rounds], { stdout: "ignore", ipc: true });
   try {
@@ -67,7 +72,16 @@ const micro = await phase("micro", async () => {
   } finally {
     await exited(child);
   }
+}
+
+const microRuns = await phase("micro", async () => {
+  const runs: MicroResult[] = [];
+  const count = Number(values["micro-runs"]);
+  if (!Number.isInteger(count) || count < 1) throw new Error("--micro-runs takes a whole number of runs, 1 or more");
+  for (let i = 0; i < count; i += 1) runs.push(await microRun());
+  return combineMicroRuns(runs);
 });
+const micro = microRuns.combined;
 
 const cold = await phase("cold starts", () => measureColdStarts(facts, Number(values["cold-repeats"])));
 
@@ -81,7 +95,7 @@ const cost = computeCost(model.inputs, PRICES, deploymentOf(facts.deployment));
 const costWithSettings = computeCost(model.inputs, PRICES, deploymentOf(facts.costSettings));
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${process.platform}/${process.arch}`;
-const results = toResults({ machine, facts, micro, cold, e2e, model, cost, costWithSettings, phaseSeconds });
+const results = toResults({ machine, facts, micro, microRuns, cold, e2e, model, cost, costWithSettings, phaseSeconds });
 printTable(results, model, cost, costWithSettings, (line) => process.stdout.write(`${line}\n`));
 writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
 log(`wrote ${values.out}`);
