@@ -5,7 +5,6 @@ import type { EndToEndResult } from "./e2e.js";
 import type { FunctionRole, StackFacts } from "./lib/facts.js";
 import { type MicroRuns, RANGED_RATIOS } from "./lib/micro-runs.js";
 import { round } from "./lib/stats.js";
-import type { MicroResult } from "./micro.js";
 import { ASSUMPTIONS, type ModelResult } from "./model.js";
 
 export interface BenchResults {
@@ -45,7 +44,7 @@ export function flattenInputs(inputs: CostInputs): Record<string, Input> {
 export function toResults(options: {
   readonly machine: string;
   readonly facts: StackFacts;
-  readonly micro: MicroResult;
+  /** The micro runs; their medians (`combined`) are the ingest and consumer figures. */
   readonly microRuns: MicroRuns;
   readonly cold: Readonly<Record<FunctionRole, ColdStartResult>>;
   readonly e2e: EndToEndResult;
@@ -55,7 +54,8 @@ export function toResults(options: {
   readonly costWithSettings: CostResult;
   readonly phaseSeconds: Readonly<Record<string, number>>;
 }): BenchResults {
-  const { facts, micro, microRuns, cold, e2e, model, cost, costWithSettings } = options;
+  const { facts, microRuns, cold, e2e, model, cost, costWithSettings } = options;
+  const micro = microRuns.combined;
   const flat = flattenInputs(model.inputs);
   const r = (x: number, d = 2) => round(x, d);
   return {

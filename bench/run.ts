@@ -95,7 +95,7 @@ const cost = computeCost(model.inputs, PRICES, deploymentOf(facts.deployment));
 const costWithSettings = computeCost(model.inputs, PRICES, deploymentOf(facts.costSettings));
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${process.platform}/${process.arch}`;
-const results = toResults({ machine, facts, micro, microRuns, cold, e2e, model, cost, costWithSettings, phaseSeconds });
+const results = toResults({ machine, facts, microRuns, cold, e2e, model, cost, costWithSettings, phaseSeconds });
 printTable(results, model, cost, costWithSettings, (line) => process.stdout.write(`${line}\n`));
 writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
 log(`wrote ${values.out}`);
