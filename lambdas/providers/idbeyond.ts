@@ -44,8 +44,9 @@ const DECISION_STATUS: ReadonlyMap<string, Status> = new Map([
 ]);
 
 /**
- * `verification.completed`: `reviewStatus` decides (it also covers the transitional states),
- * `decision` only when reviewStatus is absent or unknown. `verification.extraction` means a
+ * `verification.completed`: `decision` decides when it is a terminal call (`approved`/`rejected`);
+ * `reviewStatus` covers the transitional states (`decision: null`) and is the fallback, as id beyond's
+ * API reference and its reference receiver read them. `verification.extraction` means a
  * document is being analysed: `started`, which the transition rule never lets override a later
  * stage (an extraction may arrive after the decision, with a later timestamp).
  */
@@ -54,8 +55,8 @@ function mappingOf(event: string | undefined, body: JsonObject): { status: Statu
     case "verification.completed": {
       const reviewStatus = asString(prop(body, "reviewStatus"));
       const status =
-        (reviewStatus === undefined ? undefined : REVIEW_STATUS.get(reviewStatus)) ??
-        DECISION_STATUS.get(asString(prop(body, "decision")) ?? "");
+        DECISION_STATUS.get(asString(prop(body, "decision")) ?? "") ??
+        (reviewStatus === undefined ? undefined : REVIEW_STATUS.get(reviewStatus));
       return status === undefined ? { status: null, unmapped: "reviewStatus and decision: no known status" } : { status, unmapped: null };
     }
     case "verification.extraction":

@@ -6,7 +6,9 @@
  *   (on Full Auto plans, the only way the decision arrives);
  * - watchlist-screening (PEP/sanctions) webhooks `{checkType, sessionId?, attemptId, matchStatus, totalHits, createdAt}`
  *   (no KYC status: recorded);
- * - anything else (user-defined statuses, future formats): recorded under its session when it names one.
+ * - user-defined statuses `{eventType: "user-status.created", attemptId, time, data: {verification: {id, userDefinedData}}}`
+ *   (the integrator's own labels, no KYC status: recorded);
+ * - anything else (future formats): recorded under its session when it names one.
  * No event id and no timestamp header: the eventId is a digest of the authenticated bytes.
  */
 import type { EventDraft } from "../core/canonical.js";
@@ -230,6 +232,36 @@ function fromWatchlist(body: JsonObject, content: Bytes): Specific {
   };
 }
 
+/**
+ * User-defined statuses `{eventType: "user-status.created", attemptId, time, data: {verification: {id,
+ * userDefinedData: {status, statusCode, reason, reasonCode, createdAt}}}}`: a Customer Portal user
+ * labelled an attempt with one of the integrator's own statuses. A known format without a KYC status.
+ */
+function fromUserStatus(body: JsonObject, content: Bytes): Specific {
+  const sessionId = sessionIdOf(body);
+  const verification = asObject(prop(asObject(prop(body, "data")), "verification"));
+  const userDefined = asObject(prop(verification, "userDefinedData"));
+  const attemptId = firstString(body, "attemptId") ?? firstString(verification, "attemptId");
+  return {
+    correlationId: sessionCorrelationId(sessionId, attemptId, content),
+    providerEventType: asString(prop(body, "eventType")) ?? "user-status",
+    status: null,
+    occurredAt: toIsoTime(prop(body, "time")) ?? toIsoTime(prop(userDefined, "createdAt")),
+    subject: subjectOf(body),
+    // The codes only: `status` and `reason` are text a person typed, and may name the end user.
+    decision: { statusCode: prop(userDefined, "statusCode") ?? null, reasonCode: prop(userDefined, "reasonCode") ?? null },
+    attemptId: attemptId ?? null,
+    unmapped: null,
+  };
+}
+
+/** `eventType` `user-status.*`, or a `data.verification.userDefinedData` object. */
+function isUserStatus(body: JsonObject): boolean {
+  const eventType = asString(prop(body, "eventType"));
+  if (eventType?.startsWith("user-status.")) return true;
+  return asObject(prop(asObject(prop(asObject(prop(body, "data")), "verification")), "userDefinedData")) !== undefined;
+}
+
 /** Any other format: recorded under its session when it names one. */
 function fromUnknown(body: JsonObject, content: Bytes): Specific {
   const sessionId = sessionIdOf(body);
@@ -254,6 +286,7 @@ function specificOf(json: unknown, content: Bytes): Specific {
   if (prop(body, "eventType") === "fullauto") return fromFullAuto(body, content);
   if (Object.hasOwn(body, "checkType") || Object.hasOwn(body, "matchStatus")) return fromWatchlist(body, content);
   if (Object.hasOwn(body, "action") || Object.hasOwn(body, "feature")) return fromEvent(body, content);
+  if (isUserStatus(body)) return fromUserStatus(body, content);
   return fromUnknown(body, content);
 }
 

@@ -86,14 +86,18 @@ describe("idbeyond: normalization", () => {
   });
 
   it.each([
-    ["pending_review", "approved", "in_review"],
-    ["rejected", "approved", "rejected"],
+    ["pending_review", "approved", "approved"],
+    ["none", "approved", "approved"],
+    ["pending", "rejected", "rejected"],
+    ["rejected", "approved", "approved"],
+    ["approved", "rejected", "rejected"],
     [undefined, "approved", "approved"],
     [null, "rejected", "rejected"],
     ["some_future_review_status", "approved", "approved"],
     ["some_future_review_status", null, null],
+    ["pending_review", "some_future_decision", "in_review"],
     [undefined, undefined, null],
-  ] as const)("reviewStatus %s decides over decision %s → %s", (reviewStatus, decision, expected) => {
+  ] as const)("a terminal decision decides over reviewStatus (reviewStatus %s, decision %s → %s)", (reviewStatus, decision, expected) => {
     expect(completedWith({ reviewStatus, decision }).status).toBe(expected);
   });
 

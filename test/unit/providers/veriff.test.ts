@@ -38,6 +38,8 @@ const PERSONAL = [
   "verification.document",
   "verification.reason",
   "verification.riskLabels",
+  "data.verification.userDefinedData.reason",
+  "data.verification.userDefinedData.status",
   "technicalData",
   "data.verification.person",
   "data.verification.document",
@@ -269,6 +271,29 @@ describe("veriff: other formats on the same endpoint", () => {
     expect(receiveFixture("veriff", "doc-watchlist-legacy-flat.json").correlationId).toMatch(/^veriff:attempt:/);
   });
 
+  it("records user-defined statuses under their session without a status, keeping only the codes", () => {
+    const event = receiveFixture("veriff", "doc-user-status-created.json");
+    expect(event).toMatchObject({
+      correlationId: "veriff:0c5e1a7b-3f2d-4e8a-9b61-2d4f6a8c0e2e",
+      providerEventType: "user-status.created",
+      status: null,
+      unmapped: null,
+      occurredAt: "2025-03-21T08:00:02.998Z",
+      attemptId: "7a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b000e",
+      decision: { statusCode: "fixture_custom_status_for_suspicious_attempt", reasonCode: null },
+    });
+    const text = JSON.stringify(event);
+    for (const typed of ["FIXTURE free text", "FIXTUREFIRST", "Fixture custom status"]) expect(text).not.toContain(typed);
+    // Without `time`, the label's creation time; recognised by its userDefinedData alone too.
+    const payload = fixtureJson("veriff", "doc-user-status-created.json");
+    const { eventType: _eventType, time: _time, ...untyped } = payload;
+    expect(receiveSigned("veriff", untyped)).toMatchObject({
+      providerEventType: "user-status",
+      unmapped: null,
+      occurredAt: "2025-03-21T07:59:15.090Z",
+    });
+  });
+
   it("records any other format under the session it names, and a body that is not an object under its digest", () => {
     const userDefined = receiveSigned("veriff", {
       sessionId: SESSION_ID,
@@ -305,6 +330,7 @@ describe("veriff: identity and personal data", () => {
       "doc-fullauto-declined.json",
       "doc-watchlist-current-possible-match.json",
       "doc-watchlist-legacy-flat.json",
+      "doc-user-status-created.json",
     ];
     for (const name of names) {
       const personal = personalValues(fixtureJson("veriff", name), PERSONAL);
