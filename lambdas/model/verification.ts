@@ -99,8 +99,9 @@ export interface Application {
   readonly next: VerificationState;
   /**
    * Whether the state item must be written: when the transition moves it, on a verification's
-   * first event, or when it learns that the verification is a sandbox one. Otherwise only its
-   * version is checked (nothing changed).
+   * first event, when it learns that the verification is a sandbox one, or when it learns the
+   * subject it had none of (whatever the event's outcome, so that the result does not depend on
+   * the delivery order). Otherwise only its version is checked (nothing changed).
    */
   readonly writeState: boolean;
 }
@@ -109,7 +110,12 @@ export interface Application {
 export function applyEvent(current: VerificationState | undefined, event: NormalizedEvent, now: string): Application {
   const transition = decide(appliedOf(current), event);
   const next = transition.next;
-  const subject = Object.keys(event.subject).length > 0 ? event.subject : (current?.subject ?? {});
+  // The first subject the verification is given stays: the subject index's keys never move, and
+  // no later, stale or conflicting event can file the verification under another user. Every
+  // event of a verification normally names the same user, so the result is the same in any order.
+  const named = current !== undefined && Object.keys(current.subject).length > 0;
+  const subject = named ? current.subject : event.subject;
+  const learnsSubject = current !== undefined && !named && Object.keys(event.subject).length > 0;
   const subjectKey = subjectKeyOf(subject);
   const status = next?.status ?? current?.status ?? null;
   const statusChanged = status !== (current?.status ?? null);
@@ -151,6 +157,6 @@ export function applyEvent(current: VerificationState | undefined, event: Normal
       ),
       version: (current?.version ?? 0) + 1,
     },
-    writeState: next !== undefined || current === undefined || sandbox !== (current.sandbox ?? false),
+    writeState: next !== undefined || current === undefined || sandbox !== (current.sandbox ?? false) || learnsSubject,
   };
 }

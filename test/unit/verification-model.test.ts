@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../../lambdas/core/event.js";
 import { applyEvent, hourOf, pendingKeyOf, subjectKeyOf, type VerificationState } from "../../lambdas/model/verification.js";
@@ -74,6 +75,86 @@ describe("the verification model (pure, no DynamoDB)", () => {
     const { state, writes } = chain([first, later]);
     expect(writes).toEqual([true, true]);
     expect(state).toMatchObject({ subject: { vendorData: "user-42" }, sandbox: true, status: "approved", version: 2 });
+  });
+
+  it("keeps the first subject it was given: a later, stale or conflicting event never moves the subject key", () => {
+    const id = { sessionId };
+    const approved = providerEvent("idngo", "approved", 5, id);
+    // A stale event naming another user (and flipping sandbox, which writes the state).
+    const stale: NormalizedEvent = { ...providerEvent("idngo", "submitted", 1, id), subject: { externalUserId: "user-7" }, sandbox: true };
+    const afterStale = chain([{ ...approved, sandbox: false }, stale]);
+    expect(afterStale.writes).toEqual([true, true]);
+    expect(afterStale.state).toMatchObject({ status: "approved", subject: { externalUserId: "user-42" }, subjectKey: "user-42", sandbox: true });
+    // An applied event naming another user changes the status, not the subject.
+    const later: NormalizedEvent = { ...providerEvent("idngo", "rejected", 9, id), subject: { externalUserId: "user-7" } };
+    expect(chain([approved, later]).state).toMatchObject({ status: "rejected", subjectKey: "user-42" });
+    // A subject-less first event: the first event that names one sets it.
+    const bare: NormalizedEvent = { ...providerEvent("idngo", "submitted", 1, id), subject: {} };
+    expect(chain([bare, approved]).state).toMatchObject({ subjectKey: "user-42" });
+    expect(chain([bare]).state?.subjectKey).toBeUndefined();
+  });
+
+  it("ends in the same status, subject, subject key and sandbox flag in any delivery order (fast-check)", () => {
+    const statuses = ["created", "submitted", "in_review", "on_hold", "approved", "rejected", "resubmission_requested"] as const;
+    const arbEvent = fc.record({
+      status: fc.constantFrom(...statuses),
+      minute: fc.integer({ min: 0, max: 30 }),
+      named: fc.boolean(),
+      sandbox: fc.boolean(),
+    });
+    const arbCase = fc
+      .uniqueArray(arbEvent, { minLength: 1, maxLength: 6, selector: (e) => `${e.status}@${e.minute}` })
+      .chain((specs) => fc.tuple(fc.constant(specs), fc.shuffledSubarray(specs, { minLength: specs.length, maxLength: specs.length })));
+    const eventOf = (spec: { status: (typeof statuses)[number]; minute: number; named: boolean; sandbox: boolean }): NormalizedEvent => {
+      const event = providerEvent("idngo", spec.status, spec.minute, { sessionId });
+      return { ...event, subject: spec.named ? event.subject : {}, sandbox: spec.sandbox };
+    };
+    fc.assert(
+      fc.property(arbCase, ([specs, shuffled]) => {
+        const a = chain(specs.map(eventOf)).state;
+        const b = chain(shuffled.map(eventOf)).state;
+        const view = (state: VerificationState | undefined) => ({
+          status: state?.status,
+          subject: state?.subject,
+          subjectKey: state?.subjectKey,
+          sandbox: state?.sandbox,
+        });
+        expect(view(b)).toEqual(view(a));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("never moves the subject key once set, whatever subjects the events name (fast-check)", () => {
+    const arbSpecs = fc.array(
+      fc.record({
+        status: fc.constantFrom("created", "submitted", "in_review", "approved", "rejected"),
+        minute: fc.integer({ min: 0, max: 30 }),
+        user: fc.option(fc.constantFrom("user-1", "user-2", "user-3"), { nil: undefined }),
+        sandbox: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(arbSpecs, (specs) => {
+        let state: VerificationState | undefined;
+        const keys: (string | undefined)[] = [];
+        for (const [i, spec] of specs.entries()) {
+          const event = providerEvent("idngo", spec.status, spec.minute, { sessionId, deliveryId: `d-${i}` });
+          const application = applyEvent(
+            state,
+            { ...event, subject: spec.user === undefined ? {} : { externalUserId: spec.user }, sandbox: spec.sandbox },
+            T2,
+          );
+          if (application.writeState) state = application.next;
+          keys.push(state?.subjectKey);
+        }
+        const first = keys.findIndex((key) => key !== undefined);
+        if (first >= 0) for (const key of keys.slice(first)) expect(key).toBe(keys[first]);
+        expect(keys[first]).toBe(specs.find((spec) => spec.user !== undefined)?.user);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("indexes one user key per subject, bounded as the read API looks it up", () => {
