@@ -36,6 +36,8 @@ export const LIMITS = {
 } as const;
 
 const PRINTABLE_ASCII_ID = /^[\x21-\x7e]+$/;
+/** Printable ASCII without `:`, the separator of correlationId parts. */
+const ID_PART = /^[\x21-\x39\x3b-\x7e]+$/;
 
 /** `sha256:` and the hex SHA-256 of the UTF-8 bytes of `value`: what replaces an over-long key. */
 export function digestKey(value: string): string {
@@ -49,11 +51,20 @@ export function boundedText(value: string, maxBytes: number): string {
 }
 
 /**
- * A provider's verification (or event) id as part of a correlationId: kept when it is 1-100
- * printable ASCII characters without spaces, else replaced by its digest (71 characters).
+ * Whether `idPart` keeps `value` as it is: 1-100 printable ASCII characters, without spaces and
+ * without `:`. An id with a `:` could otherwise read as one of the pipeline's own forms
+ * (`idngo:action:{id}`, `veriff:attempt:{id}`, `sha256:{hex}`) and merge two verifications.
+ */
+export function isPlainIdPart(value: string): boolean {
+  return value.length <= LIMITS.providerIdChars && ID_PART.test(value);
+}
+
+/**
+ * A provider's verification (or event) id as part of a correlationId: kept when `isPlainIdPart`,
+ * else replaced by its digest (71 characters).
  */
 export function idPart(value: string): string {
-  return value.length <= LIMITS.providerIdChars && PRINTABLE_ASCII_ID.test(value) ? value : digestKey(value);
+  return isPlainIdPart(value) ? value : digestKey(value);
 }
 
 /** The subject index key of a subject value; the read API maps its `subject` parameter the same way. */

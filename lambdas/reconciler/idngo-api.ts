@@ -26,7 +26,7 @@
  * carry, mapped by the webhook's own functions (lambdas/providers/idngo.ts), so a lookup and a
  * webhook can never disagree on a status.
  */
-import type { EventDraft } from "../core/canonical.js";
+import { type EventDraft, isPlainIdPart } from "../core/canonical.js";
 import { hmacHex, sha256Hex } from "../core/crypto.js";
 import { FINAL_STATUSES } from "../core/event.js";
 import { rfc3986 } from "../core/http.js";
@@ -58,17 +58,14 @@ const ACTION_LOOKUP = "action:";
 const PREFIX = "idngo:";
 
 /**
- * A provider id that can be looked up: what `idPart` keeps as is (1-100 printable ASCII, no
- * space), without `:` (which would make `idngo:{id}` ambiguous with the prefixed forms) and not a
- * dot segment (which a URL would resolve away).
+ * The id a `{provider}:{id}` correlationId names when it is a plain lookup id, else undefined
+ * (shared with the Veriff API): what `idPart` keeps as is (1-100 printable ASCII, no space, no `:`,
+ * so never one of the prefixed forms), and not a dot segment (which a URL would resolve away).
  */
-const LOOKUP_ID = /^[\x21-\x39\x3b-\x7e]{1,100}$/;
-
-/** The id a `{provider}:{id}` correlationId names when it is a plain lookup id, else undefined (shared with the Veriff API). */
 export function lookupIdOf(prefix: string, correlationId: string): string | undefined {
   if (!correlationId.startsWith(prefix)) return undefined;
   const id = correlationId.slice(prefix.length);
-  return LOOKUP_ID.test(id) && id !== "." && id !== ".." ? id : undefined;
+  return id !== "" && isPlainIdPart(id) && id !== "." && id !== ".." ? id : undefined;
 }
 
 /**

@@ -84,7 +84,12 @@ describe("the verification model (pure, no DynamoDB)", () => {
     const stale: NormalizedEvent = { ...providerEvent("idngo", "submitted", 1, id), subject: { externalUserId: "user-7" }, sandbox: true };
     const afterStale = chain([{ ...approved, sandbox: false }, stale]);
     expect(afterStale.writes).toEqual([true, true]);
-    expect(afterStale.state).toMatchObject({ status: "approved", subject: { externalUserId: "user-42" }, subjectKey: "user-42", sandbox: true });
+    expect(afterStale.state).toMatchObject({
+      status: "approved",
+      subject: { externalUserId: "user-42" },
+      subjectKey: "user-42",
+      sandbox: true,
+    });
     // An applied event naming another user changes the status, not the subject.
     const later: NormalizedEvent = { ...providerEvent("idngo", "rejected", 9, id), subject: { externalUserId: "user-7" } };
     expect(chain([approved, later]).state).toMatchObject({ status: "rejected", subjectKey: "user-42" });

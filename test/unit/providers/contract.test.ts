@@ -9,10 +9,10 @@ import { LIMITS } from "../../../lambdas/core/canonical.js";
 import { PROVIDER_IDS, type ProviderId } from "../../../lambdas/core/event.js";
 import { parseNormalizedEvent } from "../../../lambdas/core/event-schema.js";
 import { sqsMessageBody } from "../../../lambdas/core/sqs-message.js";
-import { AUTH_FAILURE_CAUSES } from "../../../lambdas/providers/types.js";
+import { AUTH_FAILURE_CAUSES, correlationIdOf } from "../../../lambdas/providers/types.js";
 import { signWebhook } from "../../../local/samples.js";
 import { hostile, shaped } from "../../support/hostile.js";
-import { receipt } from "../../support/providers.js";
+import { receipt, receiveSigned } from "../../support/providers.js";
 
 const SECRET = "contract-secret-0123";
 const OTHER = "contract-other-4567";
@@ -116,5 +116,42 @@ describe.each(PROVIDER_IDS)("%s: the provider contract", (provider: ProviderId) 
     // An empty secret is never a key, whatever the configuration says.
     const unsigned = signWebhook(provider, JSON.stringify({ sessionId: "8f3c2a10-5b7e-11ef-9d2a-0242ac120002", status: "wait" }), "");
     expect(receipt(provider, unsigned.body, unsigned.headers, { secrets: [""] }).kind).toBe("unauthenticated");
+  });
+});
+
+describe("correlationIds: one per verification, whatever the provider's ids look like", () => {
+  // Parts made of the pipeline's own words and separators, where collisions would hide.
+  const partArb = fc.oneof(
+    fc.constantFrom("action", "attempt", "kyt", "kytcase", "unidentified", "user", "sha256", "X1", ":", "a:b", "action:X1"),
+    fc.string({ unit: fc.constantFrom("a", "1", ":", "-", "x", "%"), minLength: 1, maxLength: 8 }),
+    fc.string({ minLength: 1, maxLength: 110 }),
+  );
+
+  it("never gives two different lists of id parts the same correlationId (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.array(partArb, { minLength: 1, maxLength: 3 }), fc.array(partArb, { minLength: 1, maxLength: 3 }), (a, b) => {
+        if (a.length === b.length && a.every((part, i) => part === b[i])) return;
+        expect(correlationIdOf("idngo", ...a)).not.toBe(correlationIdOf("idngo", ...b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("keeps an id with a `:` apart from the pipeline's own prefixed forms", () => {
+    const action = receiveSigned("idngo", { type: "applicantActionReviewed", applicantActionId: "X1", reviewStatus: "completed" });
+    const applicant = receiveSigned("idngo", { type: "applicantReviewed", applicantId: "action:X1", reviewStatus: "completed" });
+    expect(action.correlationId).toBe("idngo:action:X1");
+    expect(applicant.correlationId).toMatch(/^idngo:sha256:[0-9a-f]{64}$/);
+    const attemptOnly = receiveSigned("veriff", { verification: { attemptId: "AT1", status: "approved" } });
+    const session = receiveSigned("veriff", { verification: { id: "attempt:AT1", status: "approved" } });
+    expect(attemptOnly.correlationId).toBe("veriff:attempt:AT1");
+    expect(session.correlationId).not.toBe(attemptOnly.correlationId);
+    // A provider id that looks like a digest is digested too: never taken for one.
+    const digestLike = `sha256:${"0".repeat(64)}`;
+    expect(receiveSigned("idngo", { type: "applicantReviewed", applicantId: digestLike }).correlationId).not.toBe(`idngo:${digestLike}`);
+    // Real provider ids (UUIDs, 24 hex digits) are kept as they are.
+    expect(receiveSigned("idngo", { type: "applicantPending", applicantId: "5cb744200a975a67ed1700aa" }).correlationId).toBe(
+      "idngo:5cb744200a975a67ed1700aa",
+    );
   });
 });
