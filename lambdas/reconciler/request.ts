@@ -25,6 +25,8 @@ export function reconcileOptionsOf(
   request: unknown,
   defaults: Pick<ReconcileOptions, "olderThanHours" | "maxAgeDays" | "maxLookups">,
 ): ReconcileOptions {
+  // valibot's object schemas take an array as an object: `[]` is not a request either.
+  if (Array.isArray(request)) throw new InvalidReconcileRequest("not a reconcile request: (root) is an array");
   const parsed = v.safeParse(reconcileRequestSchema, request ?? {});
   if (!parsed.success) {
     throw new InvalidReconcileRequest(`not a reconcile request: ${parsed.issues.map((i) => v.getDotPath(i) ?? "(root)").join(", ")}`);

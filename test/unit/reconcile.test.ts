@@ -257,5 +257,8 @@ describe("reconcileOptionsOf", () => {
     expect(() => reconcileOptionsOf({ olderThanHours: 720 }, defaults)).toThrow("not a reconcile request: olderThanHours");
     expect(() => reconcileOptionsOf({ secret: "x" }, defaults)).toThrow(/not a reconcile request/);
     expect(() => reconcileOptionsOf({ secret: "x" }, defaults)).not.toThrow(/"x"/);
+    for (const request of [[], [{ dryRun: true }], "x", 42, true]) {
+      expect(() => reconcileOptionsOf(request, defaults)).toThrow(/not a reconcile request/);
+    }
   });
 });
