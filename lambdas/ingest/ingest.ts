@@ -39,7 +39,8 @@ function addressedTo(event: APIGatewayProxyEventV2, id: string): boolean {
 
 /** The body's bytes: decoded when API Gateway base64-encoded them, else the text itself (no copy). */
 function rawBody(event: APIGatewayProxyEventV2): Bytes {
-  if (event.body === undefined) return "";
+  // No body: API Gateway leaves the key out; anything else that is not a string reads as none too.
+  if (typeof event.body !== "string") return "";
   return event.isBase64Encoded ? Buffer.from(event.body, "base64") : event.body;
 }
 

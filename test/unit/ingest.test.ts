@@ -62,6 +62,24 @@ describe("ingest handler", () => {
     );
   });
 
+  it("reads a missing or null body as an empty one: the same 401 unsigned, the same 400 signed, nothing thrown", async () => {
+    const { handler, enqueued } = setup();
+    const unsigned = await handler(webhookEvent("idbeyond", ""));
+    const signed = await handler(webhookEvent("idbeyond", "", { "x-verification-signature": sign("") }));
+    for (const body of [undefined, null]) {
+      const bare = { ...webhookEvent("idbeyond", ""), body } as unknown as Parameters<typeof handler>[0];
+      expect(await handler(bare)).toEqual(unsigned);
+      const signedBare = {
+        ...webhookEvent("idbeyond", "", { "x-verification-signature": sign("") }),
+        body,
+      } as unknown as Parameters<typeof handler>[0];
+      expect(await handler(signedBare)).toEqual(signed);
+    }
+    expect(unsigned.statusCode).toBe(401);
+    expect(signed.statusCode).toBe(400);
+    expect(enqueued).toEqual([]);
+  });
+
   it("answers 200 (Veriff retries anything else) with the eventId only after the event was enqueued", async () => {
     const { handler, enqueued } = setup();
     const res = await handler(webhookEvent("idbeyond", completed, { "x-verification-signature": sign(completed) }));
