@@ -7,6 +7,7 @@
  */
 import { secretEnvOf } from "../../lambdas/core/contract.js";
 import { PROVIDER_IDS } from "../../lambdas/core/event.js";
+import { OPTION_SETTINGS } from "../../lambdas/providers/options.js";
 import type { Command, Context } from "./command.js";
 import { dlq } from "./commands/dlq.js";
 import { list, status } from "./commands/read.js";
@@ -39,7 +40,8 @@ Where it runs:
                     the SDK's default credential chain; read API calls are SigV4-signed
 
 Environment: PORT, SQS_PORT, ${PROVIDER_IDS.map(secretEnvOf).join(", ")} (signing secrets,
-comma-separated: the first is used), AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local, for replay-publisher-failures).
+comma-separated: the first is used), ${OPTION_SETTINGS.map((o) => o.env).join(", ")} (the provider
+options: send checks them as npm start does), AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local, for replay-publisher-failures).
 
 Every command has --help. Exit codes: 0 done, 1 failed, 2 usage or configuration error.
 `;

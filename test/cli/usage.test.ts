@@ -1,10 +1,10 @@
 /** `kyc` help and mistakes, in-process and without a pipeline; the pure helpers behind the commands. */
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { previousStatusOf } from "../../local/cli/commands/replay.js";
 import { describeFailure } from "../../local/cli/io.js";
 import { COMMANDS } from "../../local/cli/main.js";
 import { startArguments } from "../../local/cli/start-help.js";
-import { kyc } from "../support/cli.js";
+import { kyc, recordingServer } from "../support/cli.js";
 
 describe("help", () => {
   it("every command has --help (and kyc help <command>), exit 0", async () => {
@@ -72,6 +72,38 @@ describe("mistakes: one line on stderr, exit 2", () => {
       code: 2,
       stderr: 'kyc: PORT must be a whole number from 0 to 65535, got "70000"\n',
     });
+  });
+});
+
+describe("mistakes found before anything is sent: exit 2, one line, no request made", () => {
+  // The pipeline's HTTP and SQS ports both lead here: any request a command made would be recorded.
+  let server: Awaited<ReturnType<typeof recordingServer>>;
+  const env = () => ({ PORT: new URL(server.url).port, SQS_PORT: new URL(server.url).port });
+  beforeAll(async () => {
+    server = await recordingServer();
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    server.requests.length = 0;
+  });
+
+  const cases: [string[], Record<string, string>, string][] = [
+    // An invalid provider option in the environment, found once the webhook was sent and applied.
+    [
+      ["send", "veriff", "approved"],
+      { VERIFF_LEGACY_SIGNATURE: "maybe" },
+      'kyc: VERIFF_LEGACY_SIGNATURE must be true or false, got "maybe"',
+    ],
+    [
+      ["send", "neurovision", "approved"],
+      { NEUROVISION_KEY_DERIVATION: "xx" },
+      'kyc: NEUROVISION_KEY_DERIVATION must be one of any, sha256, sha256-hex-prefix, got "xx"',
+    ],
+  ];
+  it.each(cases)("kyc %j with %j", async (args, extraEnv, message) => {
+    const run = await kyc(args, { ...env(), ...extraEnv });
+    expect(run).toMatchObject({ code: 2, stdout: "", stderr: `${message}\n` });
+    expect(server.requests).toEqual([]);
   });
 });
 

@@ -10,7 +10,7 @@ import { receive } from "../../../lambdas/ingest/receive.js";
 import { parseSecretCsv } from "../../../lambdas/ingest/secrets.js";
 import { PROVIDERS } from "../../../lambdas/providers/index.js";
 import { optionsFromEnv } from "../../../lambdas/providers/options.js";
-import type { NeurovisionKeyDerivation } from "../../../lambdas/providers/types.js";
+import type { NeurovisionKeyDerivation, ProviderOptions } from "../../../lambdas/providers/types.js";
 import { defaultSecretOf } from "../../pipeline.js";
 import { SAMPLE_STATUSES, type SampleRequest, sampleSessionId, sampleWebhook, signWebhook } from "../../samples.js";
 import type { Command, Context } from "../command.js";
@@ -79,9 +79,16 @@ function readPayload(path: string, option: string): string {
   return text;
 }
 
+/**
+ * The provider options ingest would use, from the same environment variables (VERIFF_LEGACY_SIGNATURE, …):
+ * read before anything is sent, so that an invalid value fails the command while it has done nothing.
+ */
+function ingestOptions(env: Context["io"]["env"]): ProviderOptions {
+  return { ...optionsFromEnv(env), idngoAllowSha1: true, neurovisionKeyDerivation: "any" };
+}
+
 /** What ingest will make of the request: its verification and event ids (the same code as the Lambda). */
-function expectedIds(provider: ProviderId, request: SampleRequest, secret: string, env: Context["io"]["env"]) {
-  const options = { ...optionsFromEnv(env), idngoAllowSha1: true, neurovisionKeyDerivation: "any" as const };
+function expectedIds(provider: ProviderId, request: SampleRequest, secret: string, options: ProviderOptions) {
   const result = receive(
     PROVIDERS[provider],
     { body: Buffer.from(request.body, "utf8"), headers: request.headers },
@@ -140,6 +147,7 @@ export const send: Command = {
     const statusArg = flags.positionals[1];
     if (flags.positionals.length > 2) throw usageError(`kyc send: unexpected argument "${flags.positionals[2]}"`);
     const signing = signingOptions(flags);
+    const options = ingestOptions(context.io.env);
     const target = context.target();
     const { secret: realSecret, source } = secretFor(provider, flags, context);
     const forged = flags.boolean("forge");
@@ -186,8 +194,7 @@ export const send: Command = {
     });
     const answer = await response.text();
     const path = new URL(url).pathname;
-    const ids =
-      response.status === 200 && !flags.boolean("no-wait") ? expectedIds(provider, request, realSecret, context.io.env) : undefined;
+    const ids = response.status === 200 && !flags.boolean("no-wait") ? expectedIds(provider, request, realSecret, options) : undefined;
     const verification = ids === undefined ? undefined : await waitForEvent(target, ids.correlationId, ids.eventId, context);
 
     if (flags.boolean("json")) {
