@@ -71,9 +71,9 @@ export function parseFlags(command: string, args: readonly string[], specs: Opti
       spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short },
     ]),
   );
+  let parsed: { readonly values: Readonly<Record<string, unknown>>; readonly positionals: string[] };
   try {
-    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-    return new Flags(values as Record<string, string | boolean | undefined>, positionals);
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
@@ -93,6 +93,17 @@ export function parseFlags(command: string, args: readonly string[], specs: Opti
     }
     throw usageError(`${command}: ${message.split("\n")[0] ?? message} (${hint})`);
   }
+  // An empty value is never meant (`--session ""`, `--queue " "`): it would fall back to the default,
+  // or change which request is made, instead of saying the value is missing.
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === "string" && value.trim() === "") {
+      const spec = specs[name];
+      throw usageError(
+        `${command}: --${name} needs a value${spec?.value ? ` <${spec.value}>` : ""}, got ${JSON.stringify(value)} (see ${command} --help)`,
+      );
+    }
+  }
+  return new Flags(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
 }
 
 /** The options part of a help text. */

@@ -99,6 +99,29 @@ describe("mistakes found before anything is sent: exit 2, one line, no request m
       { NEUROVISION_KEY_DERIVATION: "xx" },
       'kyc: NEUROVISION_KEY_DERIVATION must be one of any, sha256, sha256-hex-prefix, got "xx"',
     ],
+    // Empty values: sent as they are, or taken for the default, or turning the request into another.
+    [["send", "veriff", "approved", "--session", ""], {}, 'kyc send: --session needs a value <id>, got "" (see kyc send --help)'],
+    [["send", "veriff", "approved", "--user", " "], {}, 'kyc send: --user needs a value <key>, got " " (see kyc send --help)'],
+    [["send", "veriff", "approved", "--secret", ""], {}, 'kyc send: --secret needs a value <secret>, got "" (see kyc send --help)'],
+    [["send", "veriff", "approved", "--port", ""], {}, 'kyc send: --port needs a value <n>, got "" (see kyc send --help)'],
+    [["send", "veriff", "approved", "--stack", ""], {}, 'kyc send: --stack needs a value <name>, got "" (see kyc send --help)'],
+    [
+      ["sign", "veriff", "--file", "package.json", "--secret", ""],
+      {},
+      'kyc sign: --secret needs a value <secret>, got "" (see kyc sign --help)',
+    ],
+    [["status", ""], {}, 'kyc status: the verification id is empty, got ""'],
+    [["status", "  "], {}, 'kyc status: the verification id is empty, got "  "'],
+    [["list", "--subject", " "], {}, 'kyc list: --subject needs a value <key>, got " " (see kyc list --help)'],
+    [["list", "--subject", "x", "--cursor", ""], {}, 'kyc list: --cursor needs a value <c>, got "" (see kyc list --help)'],
+    [["dlq", "redrive", "--queue", ""], {}, 'kyc dlq: --queue needs a value <name>, got "" (see kyc dlq --help)'],
+    [["tail", "--max", ""], {}, 'kyc tail: --max needs a value <n>, got "" (see kyc tail --help)'],
+    [["reconcile", "--provider", ""], {}, 'kyc reconcile: --provider needs a value <p>, got "" (see kyc reconcile --help)'],
+    [
+      ["replay-publisher-failures", "--dynamodb-endpoint", ""],
+      {},
+      'kyc replay-publisher-failures: --dynamodb-endpoint needs a value <url>, got "" (see kyc replay-publisher-failures --help)',
+    ],
   ];
   it.each(cases)("kyc %j with %j", async (args, extraEnv, message) => {
     const run = await kyc(args, { ...env(), ...extraEnv });

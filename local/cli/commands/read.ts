@@ -17,6 +17,8 @@ export const status: Command = {
     if (correlationId === undefined)
       throw usageError("kyc status: which verification? kyc status <correlationId>, e.g. veriff:<session id>");
     if (extra !== undefined) throw usageError(`kyc status: unexpected argument "${extra}"`);
+    // An empty id would make the request the list route (`/verifications/`), not a lookup.
+    if (correlationId.trim() === "") throw usageError(`kyc status: the verification id is empty, got ${JSON.stringify(correlationId)}`);
     const answer = await readVerification(context.target(), correlationId);
     if (answer.status === 404) throw new CliError(`no verification ${correlationId} (${context.target().label})`);
     if (answer.body === undefined) throw new CliError(`the read API answered ${answer.status}: ${errorOf(answer)}`);
@@ -46,7 +48,7 @@ export const list: Command = {
     if (flags.positionals.length > 0)
       throw usageError(`kyc list: unexpected argument "${flags.positionals[0]}" (the user key goes in --subject)`);
     const subject = flags.string("subject");
-    if (subject === undefined || subject === "") throw usageError("kyc list: --subject <key> is required");
+    if (subject === undefined) throw usageError("kyc list: --subject <key> is required");
     const limit =
       flags.string("limit") === undefined
         ? undefined
