@@ -63,6 +63,16 @@ export class Flags {
   }
 }
 
+/** An absolute http(s) URL that fetch and the SDK accept (`localhost:8080`, `http://a b` are not). */
+export function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\/[^/]/i.test(value)) return false;
+  try {
+    return new URL(value).host !== "";
+  } catch {
+    return false;
+  }
+}
+
 /** Parses `args` against `specs`; `command` names the command in errors (`kyc send`). */
 export function parseFlags(command: string, args: readonly string[], specs: OptionSpecs): Flags {
   const options = Object.fromEntries(

@@ -122,6 +122,20 @@ describe("mistakes found before anything is sent: exit 2, one line, no request m
       {},
       'kyc replay-publisher-failures: --dynamodb-endpoint needs a value <url>, got "" (see kyc replay-publisher-failures --help)',
     ],
+    // A value found unusable only once messages were read.
+    [["tail", "--forward-to", "http://local host:8080"], {}, 'kyc tail: --forward-to needs an http(s) URL, got "http://local host:8080"'],
+    [
+      ["replay-publisher-failures", "--dynamodb-endpoint", "127.0.0.1:8000"],
+      {},
+      'kyc replay-publisher-failures: --dynamodb-endpoint needs an http(s) URL like http://127.0.0.1:8000, got "127.0.0.1:8000"',
+    ],
+    [
+      ["replay-publisher-failures"],
+      { AWS_ENDPOINT_URL_DYNAMODB: "localhost:8000" },
+      'kyc replay-publisher-failures: AWS_ENDPOINT_URL_DYNAMODB needs an http(s) URL like http://127.0.0.1:8000, got "localhost:8000"',
+    ],
+    // An option redrive does not have: it would move every message, not --max of them.
+    [["dlq", "redrive", "--queue", "events", "--max", "5"], {}, "kyc dlq redrive: --max is for list (redrive moves every message)"],
   ];
   it.each(cases)("kyc %j with %j", async (args, extraEnv, message) => {
     const run = await kyc(args, { ...env(), ...extraEnv });

@@ -189,7 +189,10 @@ export const dlq: Command = {
       if (flags.boolean("dry-run")) throw usageError("kyc dlq list: --dry-run is for redrive (list changes nothing)");
       return list(flags, context, queueOf(flags));
     }
-    if (action === "redrive") return redrive(flags, context, queueOf(flags));
+    if (action === "redrive") {
+      if (flags.string("max") !== undefined) throw usageError("kyc dlq redrive: --max is for list (redrive moves every message)");
+      return redrive(flags, context, queueOf(flags));
+    }
     throw usageError(
       `kyc dlq: ${action === undefined ? "list or redrive?" : `unknown action "${action}": list or redrive`} (see kyc dlq --help)`,
     );

@@ -29,6 +29,7 @@ import {
 import { DeleteMessageCommand, type Message, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { DynamoDBRecord } from "aws-lambda";
 import * as v from "valibot";
+import { text } from "../../../lambdas/core/config.js";
 import { TABLE } from "../../../lambdas/core/contract.js";
 import { STATUSES, type Status } from "../../../lambdas/core/event.js";
 import { sqsMessageBody } from "../../../lambdas/core/sqs-message.js";
@@ -37,7 +38,7 @@ import { outgoingChangeOf } from "../../../lambdas/publisher/publisher.js";
 import { toLambdaRecord } from "../../stream-poller.js";
 import type { Command, Context } from "../command.js";
 import { usageError } from "../io.js";
-import { HELP_OPTION, JSON_OPTION, TARGET_OPTIONS } from "../options.js";
+import { type Flags, HELP_OPTION, isHttpUrl, JSON_OPTION, TARGET_OPTIONS } from "../options.js";
 import { bodyOf, drainWaitSeconds, receiveBatch, release } from "../sqs.js";
 import type { Target } from "../target.js";
 
@@ -342,6 +343,19 @@ async function plan(target: Target, failure: Failure, context: Context): Promise
 
 // ---- The command ----
 
+/**
+ * Locally, DynamoDB Local's address (--dynamodb-endpoint, else AWS_ENDPOINT_URL_DYNAMODB) must be an
+ * http(s) URL: checked before the failure queue is read, not found out message by message.
+ */
+function checkDynamoEndpoint(flags: Flags, env: Context["io"]["env"]): void {
+  const flag = flags.string("dynamodb-endpoint");
+  const [name, value] =
+    flag === undefined ? ["AWS_ENDPOINT_URL_DYNAMODB", text(env["AWS_ENDPOINT_URL_DYNAMODB"])] : ["--dynamodb-endpoint", flag];
+  if (value !== undefined && !isHttpUrl(value)) {
+    throw usageError(`kyc replay-publisher-failures: ${name} needs an http(s) URL like http://127.0.0.1:8000, got "${value}"`);
+  }
+}
+
 /** What `--json` prints per failure message. */
 interface ReplayReport {
   readonly messageId: string;
@@ -396,6 +410,7 @@ export const replayPublisherFailures: Command = {
     const dryRun = flags.boolean("dry-run");
     const json = flags.boolean("json");
     const target = context.target();
+    if (target.kind === "local") checkDynamoEndpoint(flags, context.io.env);
     target.dynamo(); // locally, fails at once (exit 2) when DynamoDB Local's address is not given
     const sqs = target.sqs();
     const [failuresUrl, statusChangesUrl] = await Promise.all([target.queueUrl("publisherFailures"), target.queueUrl("statusChanges")]);

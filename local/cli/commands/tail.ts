@@ -8,7 +8,7 @@ import { QUEUES } from "../../../lambdas/core/contract.js";
 import type { StatusChange } from "../../../lambdas/publisher/change.js";
 import type { Command } from "../command.js";
 import { usageError } from "../io.js";
-import { HELP_OPTION, JSON_OPTION, TARGET_OPTIONS } from "../options.js";
+import { HELP_OPTION, isHttpUrl, JSON_OPTION, TARGET_OPTIONS } from "../options.js";
 import { bodyOf, receiveBatch, release } from "../sqs.js";
 
 /** How long a message read stays invisible to other readers while this one handles it. */
@@ -75,7 +75,7 @@ export const tail: Command = {
     const json = flags.boolean("json");
     const max = flags.wholeNumber("max", Number.MAX_SAFE_INTEGER, { min: 1 });
     const forwardTo = flags.string("forward-to");
-    if (forwardTo !== undefined && !/^https?:\/\/[^/]/.test(forwardTo))
+    if (forwardTo !== undefined && !isHttpUrl(forwardTo))
       throw usageError(`kyc tail: --forward-to needs an http(s) URL, got "${forwardTo}"`);
     const { out, io } = context;
     const target = context.target();
