@@ -276,4 +276,14 @@ describe("kyc status and kyc list", () => {
     expect(badCursor.code).toBe(2);
     expect(badCursor.stderr).toBe("kyc: the read API answered 400: invalid cursor\n");
   });
+
+  it("send: the commands printed to continue and look up a verification quote an id the shell would not pass as is", async () => {
+    const run = await kyc(["send", "veriff", "started", "--session", "it's-$HOME", "--user", "cli-quote"], env());
+    expect(run.code).toBe(0);
+    expect(run.lines).toContain(`Continue it:  npm run kyc -- send veriff <status> --session 'it'\\''s-$HOME'`);
+    expect(run.lines).toContain(`Look it up:   npm run kyc -- status 'veriff:it'\\''s-$HOME'`);
+    // The shell gives the command the id back as it was.
+    const quoted = /--session (.+)$/.exec(run.lines.find((line) => line.startsWith("Continue it:")) ?? "")?.[1] ?? "";
+    expect((await promisify(execFile)("sh", ["-c", `printf %s ${quoted}`])).stdout).toBe("it's-$HOME");
+  });
 });

@@ -119,6 +119,9 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** `value` as one shell word: as is when nothing in it is special to the shell, else quoted. */
+const shellWord = (value: string): string => (/^[\w@%+=:,./-]+$/.test(value) ? value : shellQuote(value));
+
 export const send: Command = {
   name: "send",
   summary: "send a provider webhook, signed (or encrypted) as the provider does, and show what it did",
@@ -211,13 +214,16 @@ export const send: Command = {
         context.out.line();
         for (const line of formatVerification(verification)) context.out.line(line);
         context.out.line();
-        if (sessionId !== undefined) context.out.line(`Continue it:  npm run kyc -- send ${provider} <status> --session ${sessionId}`);
-        context.out.line(`Look it up:   npm run kyc -- status ${verification.correlationId}`);
+        if (sessionId !== undefined)
+          context.out.line(`Continue it:  npm run kyc -- send ${provider} <status> --session ${shellWord(sessionId)}`);
+        context.out.line(`Look it up:   npm run kyc -- status ${shellWord(verification.correlationId)}`);
       }
     }
     if (response.status !== 200) return forged && response.status === 401 ? 0 : 1;
     if (ids !== undefined && verification === undefined) {
-      context.out.note(`accepted, but not applied within 10 s: check the pipeline's logs; npm run kyc -- status ${ids.correlationId}`);
+      context.out.note(
+        `accepted, but not applied within 10 s: check the pipeline's logs; npm run kyc -- status ${shellWord(ids.correlationId)}`,
+      );
       return 1;
     }
     return 0;
