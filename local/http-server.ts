@@ -2,13 +2,14 @@
  * The local stand-in for API Gateway's HTTP API (payload v2): turns requests into the events
  * API Gateway builds and handler results into responses. It passes the exact request bytes (a
  * leading byte order mark included) and answers `413` past API Gateway's 10 MiB without breaking
- * the connection.
+ * the connection. Routes see the request target as sent: its path is neither normalized (`//`,
+ * `.` and `..` segments stay) nor decoded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { describeError } from "../lambdas/core/errors.js";
-import type { HttpResult } from "../lambdas/core/http.js";
+import { type HttpResult, json } from "../lambdas/core/http.js";
 import type { AppLogger } from "../lambdas/core/logger.js";
 import { responses } from "../lambdas/ingest/responses.js";
 
@@ -51,11 +52,32 @@ export function readBody(req: IncomingMessage): Promise<Buffer | "too large"> {
   });
 }
 
+/** A request's path and query string as sent, as API Gateway hands them over (`rawPath`, `rawQueryString`). */
+export interface RequestTarget {
+  readonly rawPath: string;
+  /** What follows the first `?` (without it); empty when there is none. */
+  readonly rawQueryString: string;
+}
+
+/**
+ * The path and query string of an origin-form request target (`/path?query`), split on the first
+ * `?` and otherwise as sent: nothing is decoded and dot segments stay, as API Gateway does not
+ * resolve them either (a URL parser would make `/x/../health` the health route). Undefined for any
+ * other form: absolute-form (`http://host/path`), `//host/path`, `*`.
+ */
+export function parseRequestTarget(target: string): RequestTarget | undefined {
+  if (!target.startsWith("/") || target.startsWith("//")) return undefined;
+  const query = target.indexOf("?");
+  return query === -1
+    ? { rawPath: target, rawQueryString: "" }
+    : { rawPath: target.slice(0, query), rawQueryString: target.slice(query + 1) };
+}
+
 // ignoreBOM: a leading BOM stays in the text, so the handler gets exactly the bytes that were sent.
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The API Gateway HTTP API (payload v2) event for a request, as API Gateway builds it. */
-export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, url: URL): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, target: RequestTarget): APIGatewayProxyEventV2 {
   let text: string | undefined;
   try {
     text = utf8.decode(body);
@@ -71,17 +93,17 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, url: URL):
   return {
     version: "2.0",
     routeKey: "$default",
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
+    rawPath: target.rawPath,
+    rawQueryString: target.rawQueryString,
     headers,
     requestContext: {
       accountId: "000000000000",
       apiId: "local",
-      domainName: url.hostname,
+      domainName: "127.0.0.1",
       domainPrefix: "local",
       http: {
         method,
-        path: url.pathname,
+        path: target.rawPath,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp: req.socket.remoteAddress ?? "",
         userAgent: headers["user-agent"] ?? "",
@@ -102,13 +124,17 @@ export function send(res: ServerResponse, result: HttpResult): void {
 }
 
 /** A route: the answer for a request whose body was read (or "too large"). */
-export type Router = (req: IncomingMessage, url: URL) => Promise<HttpResult>;
+export type Router = (req: IncomingMessage, target: RequestTarget) => Promise<HttpResult>;
 
 /** Serves `router` on 127.0.0.1:`port` (0 picks a free one); resolves with its URL and a stop function. */
 export async function serve(port: number, router: Router, logger: AppLogger): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    router(req, url)
+    const target = parseRequestTarget(req.url ?? "");
+    if (target === undefined) {
+      send(res, json(400, { error: "bad request" }));
+      return;
+    }
+    router(req, target)
       .then((result) => send(res, result))
       .catch((error: unknown) => {
         logger.error("local server error", describeError(error));

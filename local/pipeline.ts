@@ -33,7 +33,7 @@ import type { PoliteFetchOptions } from "../lambdas/reconciler/polite-fetch.js";
 import { reconcileOptionsOf } from "../lambdas/reconciler/request.js";
 import { createVerificationsTable, type LocalDynamoDb, startDynamoDbLocal } from "./dynamodb.js";
 import { type HealthSettings, healthCheck } from "./health.js";
-import { readBody, serve, toApiGatewayEvent } from "./http-server.js";
+import { type RequestTarget, readBody, serve, toApiGatewayEvent } from "./http-server.js";
 import { type Poller, startPoller } from "./poller.js";
 import { createFifoQueueWithDlq, type LocalSqs, startLocalSqs } from "./sqs.js";
 import { startStreamPoller } from "./stream-poller.js";
@@ -247,22 +247,23 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
       publisher: streamPoller,
     });
 
-    /** The routes of the HTTP API (ROUTES), plus `/health`. */
-    async function route(req: IncomingMessage, url: URL): Promise<HttpResult> {
-      if (url.pathname.startsWith(ROUTES.webhookPrefix)) {
-        const provider = url.pathname.slice(ROUTES.webhookPrefix.length);
+    /** The routes of the HTTP API (ROUTES), plus `/health`, on the path as sent (as API Gateway routes). */
+    async function route(req: IncomingMessage, target: RequestTarget): Promise<HttpResult> {
+      const path = target.rawPath;
+      if (path.startsWith(ROUTES.webhookPrefix)) {
+        const provider = path.slice(ROUTES.webhookPrefix.length);
         if (provider.includes("/")) return json(404, { error: "not found" });
         if (req.method !== "POST") return json(405, { error: "method not allowed" });
         if (!isProviderId(provider)) return responses.notFound();
         const body = await readBody(req);
         if (body === "too large") return responses.tooLarge(DEFAULTS.maxBodyBytes);
-        return ingest[provider](toApiGatewayEvent(req, body, url));
+        return ingest[provider](toApiGatewayEvent(req, body, target));
       }
-      if (url.pathname === ROUTES.verifications || url.pathname.startsWith(`${ROUTES.verifications}/`)) {
-        return read(toApiGatewayEvent(req, Buffer.alloc(0), url));
+      if (path === ROUTES.verifications || path.startsWith(`${ROUTES.verifications}/`)) {
+        return read(toApiGatewayEvent(req, Buffer.alloc(0), target));
       }
-      if (url.pathname === ROUTES.health && req.method === "GET") return health();
-      if (url.pathname === ROUTES.reconcile) {
+      if (path === ROUTES.health && req.method === "GET") return health();
+      if (path === ROUTES.reconcile) {
         if (req.method !== "POST") return json(405, { error: "method not allowed" });
         const body = await readBody(req);
         if (body === "too large") return json(413, { error: "request too large" });

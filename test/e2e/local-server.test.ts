@@ -4,7 +4,7 @@ import { DeleteQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { sampleSessionId, sampleWebhook } from "../../local/samples.js";
 import { LOCAL_AWS } from "../../local/sqs.js";
-import { ACCEPTED_STATUSES, httpRequest } from "../support/http.js";
+import { ACCEPTED_STATUSES, httpRequest, rawHttpRequest } from "../support/http.js";
 import { useLocalPipeline } from "../support/pipeline.js";
 
 const SECRETS = { idbeyond: "server-idbeyond", neurovision: "server-neurovision" } as const;
@@ -44,6 +44,28 @@ describe("GET /health", () => {
       eventsDlqMessages: 0,
       publisherBacklog: 0,
     });
+  });
+});
+
+describe("the request target, taken as sent", () => {
+  it("one that is not a path (absolute-form, `//host/…`, `*`) is answered 400, logs nothing, and the server keeps serving", async () => {
+    const logged = local.logger.lines.length;
+    for (const target of ["http://a:99999/health", "http://127.0.0.1/health", "//a:99999/health", "//x/health", "*"]) {
+      const answer = await rawHttpRequest(local.pipeline.url, `GET ${target} HTTP/1.1`);
+      expect({ target, ...answer }).toEqual({ target, status: 400, body: '{"error":"bad request"}' });
+    }
+    expect(local.logger.lines.slice(logged)).toEqual([]);
+    expect((await rawHttpRequest(local.pipeline.url, "GET /health HTTP/1.1")).status).toBe(200);
+  });
+
+  it("routes on the path as sent: dot segments are not resolved, nothing is decoded", async () => {
+    for (const target of ["/x/../health", "/./health", "/verifications/%2e%2e/health", "/verifications/../health", "/%68ealth"]) {
+      const answer = await rawHttpRequest(local.pipeline.url, `GET ${target} HTTP/1.1`);
+      expect({ target, status: answer.status }).toEqual({ target, status: 404 });
+    }
+    const webhook = await rawHttpRequest(local.pipeline.url, "POST /webhooks/./idbeyond HTTP/1.1\r\nContent-Length: 0");
+    expect(webhook.status).toBe(404);
+    expect((await rawHttpRequest(local.pipeline.url, "GET /health?x=/../y HTTP/1.1")).status).toBe(200);
   });
 });
 

@@ -1,4 +1,5 @@
 import { type Agent, request } from "node:http";
+import { connect } from "node:net";
 
 /** The answer of an accepted webhook: exactly 200 (Veriff retries anything else). */
 export const ACCEPTED_STATUSES: readonly number[] = [200];
@@ -38,5 +39,36 @@ export function httpRequest(
     );
     req.on("error", reject);
     req.end(body);
+  });
+}
+
+/** One request written byte for byte on its own connection (`Connection: close`), for request targets no client library sends. */
+export function rawHttpRequest(url: string, requestLine: string): Promise<{ readonly status: number; readonly body: string }> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`no answer to ${requestLine} within 5 s`)));
+    socket.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const split = text.indexOf("\r\n\r\n");
+      const head = text.slice(0, split);
+      let body = text.slice(split + 4);
+      if (/^transfer-encoding: chunked$/im.test(head)) {
+        let decoded = "";
+        for (let at = 0, size = 1; size > 0; ) {
+          const lineEnd = body.indexOf("\r\n", at);
+          size = Number.parseInt(body.slice(at, lineEnd), 16);
+          decoded += body.slice(lineEnd + 2, lineEnd + 2 + size);
+          at = lineEnd + 2 + size + 2;
+        }
+        body = decoded;
+      }
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1] ?? 0), body });
+    });
+    // Written, not ended: a client that half-closes its side may lose the answer (the server closes the connection after it).
+    socket.write(`${requestLine}\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`);
   });
 }
