@@ -133,7 +133,9 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
   try {
     const dynamo: LocalDynamoDb = await startDynamoDbLocal();
     stack.push(() => dynamo.stop());
-    const sqs: LocalSqs = await startLocalSqs(options.sqsPort);
+    const sqs: LocalSqs = await startLocalSqs(options.sqsPort).catch((error: unknown) => {
+      throw new Error(`the local SQS server could not listen on SQS_PORT ${options.sqsPort}: ${describeError(error).errorMessage}`);
+    });
     stack.push(() => sqs.close());
 
     await createVerificationsTable(dynamo.client, TABLE.name);

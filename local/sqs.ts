@@ -1,6 +1,7 @@
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { createSqsServer } from "local-aws-sqs";
+import { createRequestHandler } from "local-aws-sqs";
 import type { FifoQueueSpec } from "../lambdas/core/contract.js";
 
 /** Credentials and region for local servers only; they are never valid against AWS. */
@@ -15,10 +16,20 @@ export interface LocalSqs {
   close(): Promise<void>;
 }
 
-/** An in-process SQS-compatible server (SDK JSON protocol, FIFO) on 127.0.0.1; port 0 picks a free one. */
+/**
+ * An in-process SQS-compatible server (SDK JSON protocol, FIFO) on 127.0.0.1; port 0 picks a free
+ * one. Rejects when it cannot listen (e.g. the port is in use): the package's own createSqsServer
+ * never does, it leaves the server's "error" event unhandled.
+ */
 export async function startLocalSqs(port = 0): Promise<LocalSqs> {
-  const server = await createSqsServer({ port, hostname: "127.0.0.1", validateDlqDestination: true });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { service, requestHandler } = createRequestHandler({ port, hostname: "127.0.0.1", validateDlqDestination: true });
+  const server = createServer(requestHandler);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  service.PORT = (server.address() as AddressInfo).port; // the queue URLs it answers name the port (0 picked one)
+  const endpoint = `http://127.0.0.1:${service.PORT}`;
   const client = new SQSClient({ ...LOCAL_AWS, endpoint });
   return {
     endpoint,

@@ -69,4 +69,21 @@ describe("kyc as a process", () => {
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
     expect(bad.stderr).toContain('"--bogus"');
   });
+
+  it("npm start with SQS_PORT in use: one line naming SQS_PORT and the port, exit 1, no stack trace", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = taken.address();
+      const sqsPort = typeof address === "object" && address !== null ? address.port : 0;
+      const run = await runScript("local/start.ts", [], { PORT: String(await closedPort()), SQS_PORT: String(sqsPort) });
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim().split("\n")).toHaveLength(1);
+      expect(run.stderr).toContain(`The local pipeline could not start: the local SQS server could not listen on SQS_PORT ${sqsPort}: `);
+      expect(run.stderr).toContain("EADDRINUSE");
+      expect(run.stderr).not.toMatch(STACK_FRAME);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  }, 60_000);
 });
