@@ -12,7 +12,7 @@ import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynam
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createConsumerHandler } from "../lambdas/consumer/consumer.js";
 import { buildConsumerDeps } from "../lambdas/consumer/deps.js";
-import { type Env, parseWholeNumber } from "../lambdas/core/config.js";
+import { ConfigError, type Env, parseWholeNumber } from "../lambdas/core/config.js";
 import { CONSUMER, DEFAULTS, ENV, PUBLISHER, QUEUES, ROUTES, SERVICES, secretEnvOf, TABLE } from "../lambdas/core/contract.js";
 import { createDocumentClient } from "../lambdas/core/document-client.js";
 import { describeError } from "../lambdas/core/errors.js";
@@ -51,10 +51,12 @@ export function localPort(env: Env): number {
   return parseWholeNumber("PORT", env["PORT"], DEFAULTS.localPort, { max: 65_535 });
 }
 
-/** The local SQS server's port: $SQS_PORT, else the HTTP port + 1 (3001 by default). */
+/** The local SQS server's port: $SQS_PORT, else the HTTP port + 1 (3001 by default; 0, a free one, when PORT is 0). */
 export function localSqsPort(env: Env): number {
   const http = localPort(env);
-  return parseWholeNumber("SQS_PORT", env["SQS_PORT"], http === 0 ? 0 : http + 1, { max: 65_535 });
+  const port = parseWholeNumber("SQS_PORT", env["SQS_PORT"], http === 0 ? 0 : http + 1, { max: 65_535 });
+  if (port > 65_535) throw new ConfigError(`SQS_PORT is not set and its default, the HTTP port + 1, would be ${port}: set SQS_PORT`);
+  return port;
 }
 
 /** Local-only defaults, printed at start; never use them in a deployment. */

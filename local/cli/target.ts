@@ -123,14 +123,28 @@ export function resolveTarget(flags: Flags, io: CliIo): Target {
 function localTarget(flags: Flags, io: CliIo): Target {
   const portFlag = flags.string("port");
   const port = portFlag === undefined ? localPort(io.env) : flags.wholeNumber("port", 0, { min: 1, max: 65_535 });
-  const sqsPort =
-    flags.string("sqs-port") === undefined
-      ? localSqsPort({ ...io.env, PORT: String(port) })
-      : flags.wholeNumber("sqs-port", 0, { min: 1, max: 65_535 });
-  const base = `http://127.0.0.1:${port}`;
-  const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
+  // Each address is checked when a command first uses it (`kyc tail` needs no HTTP port, `kyc send` no SQS one).
+  // Port 0 is npm start's "pick a free one": which one it picked is only in what it printed.
+  const base = lazy(() => {
+    if (port === 0) {
+      throw usageError('PORT is 0, so npm start picked a free port: pass it with --port (see npm start\'s "running on" line)');
+    }
+    return `http://127.0.0.1:${port}`;
+  });
+  const sqsEndpoint = lazy(() => {
+    const sqsPort =
+      flags.string("sqs-port") === undefined
+        ? localSqsPort({ ...io.env, PORT: String(port) })
+        : flags.wholeNumber("sqs-port", 0, { min: 1, max: 65_535 });
+    if (sqsPort === 0) {
+      throw usageError(
+        "the SQS port is 0, so npm start picked a free port: pass it with --sqs-port (see npm start's AWS_ENDPOINT_URL_SQS)",
+      );
+    }
+    return `http://127.0.0.1:${sqsPort}`;
+  });
   const dynamoEndpoint = text(flags.string("dynamodb-endpoint")) ?? text(io.env["AWS_ENDPOINT_URL_DYNAMODB"]);
-  const sqs = lazy(() => new SQSClient({ ...LOCAL_AWS, endpoint: sqsEndpoint, maxAttempts: 1 }));
+  const sqs = lazy(() => new SQSClient({ ...LOCAL_AWS, endpoint: sqsEndpoint.get(), maxAttempts: 1 }));
   const dynamoClients = clients(() => {
     if (dynamoEndpoint === undefined) {
       throw new CliError(
@@ -143,9 +157,9 @@ function localTarget(flags: Flags, io: CliIo): Target {
   const queueUrls = new Map<QueueKey, Promise<string>>();
   return {
     kind: "local",
-    label: `the local pipeline (${base})`,
-    webhookUrl: async (provider) => `${base}${ROUTES.webhook(provider)}`,
-    readApiBaseUrl: async () => `${base}${ROUTES.verifications}`,
+    label: port === 0 ? "the local pipeline" : `the local pipeline (http://127.0.0.1:${port})`,
+    webhookUrl: async (provider) => `${base.get()}${ROUTES.webhook(provider)}`,
+    readApiBaseUrl: async () => `${base.get()}${ROUTES.verifications}`,
     readGet: (url) => fetch(url, io.signal === undefined ? {} : { signal: io.signal }),
     queueUrl: (queue) => {
       let url = queueUrls.get(queue);
@@ -162,7 +176,7 @@ function localTarget(flags: Flags, io: CliIo): Target {
     reconcile: async (request) => {
       // Not `fetch`: a long pass would outlast its 300 s wait for the answer's headers.
       const answer = await post(
-        new URL(`${base}${ROUTES.reconcile}`),
+        new URL(`${base.get()}${ROUTES.reconcile}`),
         { "content-type": "application/json" },
         JSON.stringify(request),
         io.signal,

@@ -70,6 +70,13 @@ describe("kyc as a process", () => {
     expect(bad.stderr).toContain('"--bogus"');
   });
 
+  it("npm start with PORT=65535 and no SQS_PORT: one line saying to set SQS_PORT, exit 2, nothing started", async () => {
+    const run = await runScript("local/start.ts", [], { PORT: "65535", SQS_PORT: "" });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("SQS_PORT is not set and its default, the HTTP port + 1, would be 65536: set SQS_PORT\n");
+    expect(run.stdout).not.toContain("Starting DynamoDB Local");
+  });
+
   it("npm start with SQS_PORT in use: one line naming SQS_PORT and the port, exit 1, no stack trace", async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));

@@ -73,6 +73,25 @@ describe("mistakes: one line on stderr, exit 2", () => {
       stderr: 'kyc: PORT must be a whole number from 0 to 65535, got "70000"\n',
     });
   });
+
+  it("PORT=65535 without SQS_PORT: the default SQS port (PORT + 1) is no port, and the line says to set SQS_PORT", async () => {
+    for (const args of [["tail"], ["dlq", "list", "--queue", "events"], ["tail", "--port", "65535"]]) {
+      expect(await kyc(args, { PORT: "65535" })).toMatchObject({
+        code: 2,
+        stdout: "",
+        stderr: "kyc: SQS_PORT is not set and its default, the HTTP port + 1, would be 65536: set SQS_PORT\n",
+      });
+    }
+  });
+
+  it("port 0 (npm start picks a free one) cannot be guessed: the line says to pass the port npm start printed", async () => {
+    const http = `kyc: PORT is 0, so npm start picked a free port: pass it with --port (see npm start's "running on" line)\n`;
+    const sqs = "kyc: the SQS port is 0, so npm start picked a free port: pass it with --sqs-port (see npm start's AWS_ENDPOINT_URL_SQS)\n";
+    expect(await kyc(["status", "veriff:x"], { PORT: "0" })).toMatchObject({ code: 2, stdout: "", stderr: http });
+    expect(await kyc(["reconcile"], { PORT: "0" })).toMatchObject({ code: 2, stdout: "", stderr: http });
+    expect(await kyc(["tail"], { PORT: "0" })).toMatchObject({ code: 2, stdout: "", stderr: sqs });
+    expect(await kyc(["tail"], { PORT: "3000", SQS_PORT: "0" })).toMatchObject({ code: 2, stdout: "", stderr: sqs });
+  });
 });
 
 describe("mistakes found before anything is sent: exit 2, one line, no request made", () => {
