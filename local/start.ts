@@ -2,10 +2,9 @@
  * `npm start`: runs the whole pipeline locally (see local/pipeline.ts). Ctrl-C stops everything.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { ENV, ROUTES, SERVICES, secretEnvOf } from "../lambdas/core/contract.js";
-import { PROVIDER_IDS } from "../lambdas/core/event.js";
-import { OPTION_SETTINGS, optionsFromEnv } from "../lambdas/providers/options.js";
-import { startArguments } from "./cli/start-help.js";
+import { ENV, SERVICES } from "../lambdas/core/contract.js";
+import { optionsFromEnv } from "../lambdas/providers/options.js";
+import { startArguments, startBanner } from "./cli/start-help.js";
 import { localPort, localSqsPort, startPipeline } from "./pipeline.js";
 
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
@@ -44,38 +43,7 @@ try {
   process.exit(1);
 }
 
-const lines = [
-  "",
-  `KYC webhook pipeline running on ${pipeline.url}`,
-  "",
-  `  POST ${ROUTES.webhookPrefix}{provider}         provider webhooks (${PROVIDER_IDS.join(", ")})`,
-  `  GET  ${ROUTES.verification.padEnd(30)} one verification with its history`,
-  `  GET  ${`${ROUTES.verifications}?subject={key}`.padEnd(30)} every verification of one of your users`,
-  `  GET  ${ROUTES.health}`,
-  "",
-  `Status changes (SQS FIFO, for your own consumers): ${pipeline.statusChangesQueueUrl}`,
-  `  with any SQS client: AWS_ENDPOINT_URL_SQS=${pipeline.sqsEndpoint} (region us-east-1, any credentials)`,
-  "  or: npm run kyc -- tail --follow",
-  `Publisher failures (stream records that could not be published; should stay empty): ${pipeline.publisherFailuresQueueUrl}`,
-  `DynamoDB Local (in memory): AWS_ENDPOINT_URL_DYNAMODB=${pipeline.dynamoEndpoint} (for npm run kyc -- replay-publisher-failures, or any DynamoDB tool)`,
-  "",
-  "Webhook secrets:",
-  ...PROVIDER_IDS.map((id) => {
-    const { secrets, fromDefault } = pipeline.secrets[id];
-    return fromDefault
-      ? `  ${id.padEnd(12)} ${secretEnvOf(id)} not set: using the local default "${secrets[0]}"`
-      : `  ${id.padEnd(12)} from ${secretEnvOf(id)} (${secrets.length} secret${secrets.length === 1 ? "" : "s"})`;
-  }),
-  "",
-  "Provider options in force:",
-  ...OPTION_SETTINGS.map((o) => `  ${o.env.padEnd(28)} ${String(options[o.name]).padEnd(18)} ${o.describe.replace(/`/g, "")}`),
-  "",
-  `Try it:  npm run kyc -- send veriff approved${port === 3000 ? "" : ` --port ${new URL(pipeline.url).port}`}`,
-  "         npm run kyc -- --help        (send, sign, tail, dlq, replay-publisher-failures, status, list)",
-  "Stop:    Ctrl-C",
-  "",
-];
-console.log(lines.join("\n"));
+console.log(startBanner(pipeline, options, port));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -1,13 +1,15 @@
 /**
  * `npm start -- --help`: the local environment variables, from the definitions `npm start` reads
  * (ports, each provider's secret variable, the provider options of OPTION_SETTINGS), so the help
- * cannot drift from what is read.
+ * cannot drift from what is read. Also the banner `npm start` prints once running, whose routes
+ * and `kyc` commands come from ROUTES and the CLI's COMMANDS for the same reason.
  */
-import { DEFAULTS, secretEnvOf } from "../../lambdas/core/contract.js";
+import { DEFAULTS, ROUTES, secretEnvOf } from "../../lambdas/core/contract.js";
 import { PROVIDER_IDS } from "../../lambdas/core/event.js";
 import { OPTION_SETTINGS } from "../../lambdas/providers/options.js";
-import { DEFAULT_OPTIONS } from "../../lambdas/providers/types.js";
-import { defaultSecretOf } from "../pipeline.js";
+import { DEFAULT_OPTIONS, type ProviderOptions } from "../../lambdas/providers/types.js";
+import { defaultSecretOf, type LocalPipeline } from "../pipeline.js";
+import { COMMANDS } from "./main.js";
 
 export function startHelp(): string {
   const rows: [string, string][] = [
@@ -50,4 +52,47 @@ export function startArguments(
     exitCode: 2,
     stderr: `npm start: unknown argument "${args[0]}": it takes none but --help (configure it with environment variables)\n`,
   };
+}
+
+/** What `npm start` prints once the pipeline runs: its routes, endpoints, secrets and options, and how to try it. */
+export function startBanner(
+  pipeline: Pick<
+    LocalPipeline,
+    "url" | "statusChangesQueueUrl" | "sqsEndpoint" | "publisherFailuresQueueUrl" | "dynamoEndpoint" | "secrets"
+  >,
+  options: ProviderOptions,
+  port: number,
+): string {
+  return [
+    "",
+    `KYC webhook pipeline running on ${pipeline.url}`,
+    "",
+    `  POST ${ROUTES.webhookPrefix}{provider}         provider webhooks (${PROVIDER_IDS.join(", ")})`,
+    `  GET  ${ROUTES.verification.padEnd(30)} one verification with its history`,
+    `  GET  ${`${ROUTES.verifications}?subject={key}`.padEnd(30)} every verification of one of your users`,
+    `  POST ${ROUTES.reconcile.padEnd(30)} one reconciliation pass (local only: npm run kyc -- reconcile)`,
+    `  GET  ${ROUTES.health}`,
+    "",
+    `Status changes (SQS FIFO, for your own consumers): ${pipeline.statusChangesQueueUrl}`,
+    `  with any SQS client: AWS_ENDPOINT_URL_SQS=${pipeline.sqsEndpoint} (region us-east-1, any credentials)`,
+    "  or: npm run kyc -- tail --follow",
+    `Publisher failures (stream records that could not be published; should stay empty): ${pipeline.publisherFailuresQueueUrl}`,
+    `DynamoDB Local (in memory): AWS_ENDPOINT_URL_DYNAMODB=${pipeline.dynamoEndpoint} (for npm run kyc -- replay-publisher-failures, or any DynamoDB tool)`,
+    "",
+    "Webhook secrets:",
+    ...PROVIDER_IDS.map((id) => {
+      const { secrets, fromDefault } = pipeline.secrets[id];
+      return fromDefault
+        ? `  ${id.padEnd(12)} ${secretEnvOf(id)} not set: using the local default "${secrets[0]}"`
+        : `  ${id.padEnd(12)} from ${secretEnvOf(id)} (${secrets.length} secret${secrets.length === 1 ? "" : "s"})`;
+    }),
+    "",
+    "Provider options in force:",
+    ...OPTION_SETTINGS.map((o) => `  ${o.env.padEnd(28)} ${String(options[o.name]).padEnd(18)} ${o.describe.replace(/`/g, "")}`),
+    "",
+    `Try it:  npm run kyc -- send veriff approved${port === DEFAULTS.localPort ? "" : ` --port ${new URL(pipeline.url).port}`}`,
+    `         npm run kyc -- --help        (${COMMANDS.map((c) => c.name).join(", ")})`,
+    "Stop:    Ctrl-C",
+    "",
+  ].join("\n");
 }

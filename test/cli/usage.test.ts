@@ -1,9 +1,12 @@
 /** `kyc` help and mistakes, in-process and without a pipeline; the pure helpers behind the commands. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ROUTES } from "../../lambdas/core/contract.js";
+import { DEFAULT_OPTIONS } from "../../lambdas/providers/types.js";
 import { previousStatusOf } from "../../local/cli/commands/replay.js";
 import { describeFailure } from "../../local/cli/io.js";
 import { COMMANDS } from "../../local/cli/main.js";
-import { startArguments } from "../../local/cli/start-help.js";
+import { startArguments, startBanner } from "../../local/cli/start-help.js";
+import { secretsFromEnv } from "../../local/pipeline.js";
 import { kyc, recordingServer } from "../support/cli.js";
 
 describe("help", () => {
@@ -205,5 +208,21 @@ describe("helpers", () => {
     expect(startArguments([])).toBeUndefined();
     expect(startArguments(["--help"])).toMatchObject({ exitCode: 0, stdout: expect.stringContaining("SQS_PORT") });
     expect(startArguments(["--port", "4000"])).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('"--port"') });
+  });
+
+  it("npm start's banner names every route the local server serves and every kyc command", () => {
+    const pipeline = {
+      url: "http://127.0.0.1:3000",
+      statusChangesQueueUrl: "http://127.0.0.1:3001/000000000000/status-changes.fifo",
+      sqsEndpoint: "http://127.0.0.1:3001",
+      publisherFailuresQueueUrl: "http://127.0.0.1:3001/000000000000/publisher-failures",
+      dynamoEndpoint: "http://127.0.0.1:8000",
+      secrets: secretsFromEnv({}),
+    };
+    const banner = startBanner(pipeline, DEFAULT_OPTIONS, 3000);
+    for (const route of Object.values(ROUTES)) if (typeof route === "string") expect(banner).toContain(route);
+    expect(banner).toMatch(/^ {2}POST \/reconcile +\S/m);
+    expect(banner).toContain(`npm run kyc -- --help        (${COMMANDS.map((c) => c.name).join(", ")})`);
+    expect(banner).toContain(", reconcile)");
   });
 });
