@@ -71,14 +71,14 @@ function pollerCheck(
 /**
  * `GET /health`: every part checked in parallel, each within its own time limit, so the answer
  * comes within about `checkTimeoutMs` even when a part hangs (e.g. a frozen DynamoDB Local).
- * 200 when all work, else 503 naming the parts that do not. Also reports the events DLQ depth,
- * the publisher failures queue depth and the publisher's backlog.
+ * 200 when all work, else 503 naming the parts that do not. Also reports every queue's depth (the
+ * events DLQ's on its own too) and the publisher's backlog.
  */
 export function healthCheck(deps: {
   settings: HealthSettings;
   dynamo: (signal: AbortSignal) => Promise<unknown>;
   queueDepth: (queueUrl: string, signal: AbortSignal) => Promise<number>;
-  queues: { events: string; eventsDlq: string; statusChanges: string; publisherFailures: string };
+  queues: { events: string; eventsDlq: string; statusChanges: string; statusChangesDlq: string; publisherFailures: string };
   consumer: Poller;
   publisher: StreamPoller;
 }): () => Promise<HttpResult> {
@@ -90,10 +90,12 @@ export function healthCheck(deps: {
         return {};
       }),
       timed(settings.checkTimeoutMs, async (signal) => {
-        const [events, eventsDlq, statusChanges, publisherFailures] = await Promise.all(
-          [queues.events, queues.eventsDlq, queues.statusChanges, queues.publisherFailures].map((url) => deps.queueDepth(url, signal)),
+        const [events, eventsDlq, statusChanges, statusChangesDlq, publisherFailures] = await Promise.all(
+          [queues.events, queues.eventsDlq, queues.statusChanges, queues.statusChangesDlq, queues.publisherFailures].map((url) =>
+            deps.queueDepth(url, signal),
+          ),
         );
-        return { messages: { events, eventsDlq, statusChanges, publisherFailures } };
+        return { messages: { events, eventsDlq, statusChanges, statusChangesDlq, publisherFailures } };
       }),
     ]);
     const consumer = deps.consumer.status();

@@ -245,6 +245,7 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
         events: events.queueUrl,
         eventsDlq: events.dlqUrl,
         statusChanges: statusChanges.queueUrl,
+        statusChangesDlq: statusChanges.dlqUrl,
         publisherFailures: publisherFailuresQueueUrl,
       },
       consumer: poller,

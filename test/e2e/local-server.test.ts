@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { Agent } from "node:http";
-import { DeleteQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteQueueCommand, PurgeQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { sampleSessionId, sampleWebhook } from "../../local/samples.js";
 import { LOCAL_AWS } from "../../local/sqs.js";
@@ -37,13 +37,32 @@ describe("GET /health", () => {
       status: "ok",
       checks: {
         dynamodb: { ok: true },
-        sqs: { ok: true, messages: { eventsDlq: 0, publisherFailures: 0 } },
+        sqs: { ok: true, messages: { events: 0, eventsDlq: 0, statusChanges: 0, statusChangesDlq: 0, publisherFailures: 0 } },
         consumer: { ok: true, retrying: null },
         publisher: { ok: true, backlog: 0, retrying: null, givenUp: 0 },
       },
       eventsDlqMessages: 0,
       publisherBacklog: 0,
     });
+  });
+
+  it("reports every queue's depth, the status-changes DLQ's included", async () => {
+    const client = new SQSClient({ ...LOCAL_AWS, endpoint: local.pipeline.sqsEndpoint });
+    const dlq = local.pipeline.statusChangesDlqUrl;
+    try {
+      await client.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: "{}", MessageGroupId: "g", MessageDeduplicationId: "d" }));
+      const { body } = await health();
+      expect(body.checks["sqs"]?.["messages"]).toEqual({
+        events: 0,
+        eventsDlq: 0,
+        statusChanges: 0,
+        statusChangesDlq: 1,
+        publisherFailures: 0,
+      });
+    } finally {
+      await client.send(new PurgeQueueCommand({ QueueUrl: dlq }));
+      client.destroy();
+    }
   });
 });
 
