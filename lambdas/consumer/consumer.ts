@@ -22,7 +22,6 @@ export interface ConsumerDeps {
 
 export function createConsumerHandler(deps: ConsumerDeps): ConsumerHandler {
   const { store, logger, metrics } = deps;
-  const processor = new SqsFifoPartialProcessorAsync();
 
   async function handleRecord(record: SQSRecord): Promise<void> {
     const event = parseNormalizedEvent(record.body);
@@ -59,7 +58,9 @@ export function createConsumerHandler(deps: ConsumerDeps): ConsumerHandler {
 
   return async (event, context) => {
     try {
-      return await processPartialResponse(event, recordHandler, processor, {
+      // A processor per call: it keeps the batch's records and failures, and the local event
+      // source runs several batches through one handler at once (Lambda runs one per instance).
+      return await processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), {
         context,
         skipGroupOnError: true,
         // Report a fully failed batch item by item, like any other: Lambda then retries the records.

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createConsumerHandler } from "../../lambdas/consumer/consumer.js";
 import { dynamoStore } from "../../lambdas/consumer/store.js";
@@ -181,5 +182,63 @@ describe("consumer behind the local event source mapping", () => {
     // `second` was held back with its group while `first` waited for its retry, then applied after it.
     const processed = logger.lines.filter((l) => l.includes("event processed")).map((l) => (JSON.parse(l) as { eventId: string }).eventId);
     expect(processed).toEqual([first.eventId, second.eventId]);
+  });
+
+  it("batches run at once through one handler keep their own failures (the local event source runs several)", async () => {
+    const { tableName } = await freshTable();
+    const failing = providerEvent("idngo", "submitted", 1, { sessionId: "5cb744200a975a67ed10dd01" });
+    const slow = providerEvent("idngo", "submitted", 1, { sessionId: "5cb744200a975a67ed10dd02" });
+    const other = providerEvent("idngo", "submitted", 1, { sessionId: "5cb744200a975a67ed10dd03" });
+    const documents = faultyDocuments(dynamoEndpoint(), (id) => id === failing.eventId);
+    // The slow record's state write is held until the other batch has run.
+    let slowStarted: () => void = () => {};
+    let releaseSlow: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      slowStarted = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      releaseSlow = resolve;
+    });
+    documents.middlewareStack.add(
+      (next) => async (args) => {
+        const item = (args.input as { Item?: Record<string, unknown> }).Item;
+        if (item?.["appliedEventId"] === slow.eventId) {
+          slowStarted();
+          await released;
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "holdSlow" },
+    );
+    const handler = createConsumerHandler({
+      store: dynamoStore(documents, { tableName }),
+      logger: recordingLogger(),
+      metrics: recordingMetrics(),
+    });
+    const record = (event: NormalizedEvent, id: string): SQSRecord =>
+      ({
+        messageId: id,
+        receiptHandle: id,
+        body: JSON.stringify(event),
+        attributes: {
+          ApproximateReceiveCount: "1",
+          SentTimestamp: "0",
+          SenderId: "local",
+          ApproximateFirstReceiveTimestamp: "0",
+          MessageGroupId: toSqsId(event.correlationId),
+        },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:events.fifo",
+        awsRegion: "us-east-1",
+      }) as SQSRecord;
+
+    const batchA = handler({ Records: [record(failing, "a1"), record(slow, "a2")] }, {} as never);
+    await started;
+    const batchB = await handler({ Records: [record(other, "b1")] }, {} as never);
+    releaseSlow();
+    expect(batchB.batchItemFailures).toEqual([]);
+    expect((await batchA).batchItemFailures).toEqual([{ itemIdentifier: "a1" }]);
   });
 });
