@@ -166,9 +166,10 @@ export const QUEUES = {
  * The `verifications` table. One partition per verification (`correlationId`): one state item
  * (`sk = "STATE"`) and one history item per event (`sk = "EVENT#{eventId}"`). The GSI
  * `bySubjectCreated` lists the state items of one integrator user, newest verification first
- * (sparse: history items carry no `subjectKey`). Its keys never change once written (the subject is
- * the first one the verification's events name) and it projects the keys only, so the state writes
- * that follow cost the index nothing (the read API fetches the items). The stream (old and new images) feeds the publisher.
+ * (sparse: history items carry no `subjectKey`). Its sort key never changes and its partition key
+ * only when an event brings a user key of higher precedence (`mergeSubjects`), and it projects the
+ * keys only, so the state writes that follow almost never cost the index anything (the read API
+ * fetches the items). The stream (old and new images) feeds the publisher.
  */
 export const TABLE = {
   name: "verifications",

@@ -5,7 +5,7 @@
  * with conditions; the publisher and the read API read the same types.
  */
 import { createHash } from "node:crypto";
-import { subjectIndexKey } from "../core/canonical.js";
+import { LIMITS, subjectIndexKey } from "../core/canonical.js";
 import { TABLE } from "../core/contract.js";
 import { type DecisionDetails, FINAL_STATUSES, type NormalizedEvent, type ProviderId, type Status, type Subject } from "../core/event.js";
 import { type AppliedEvent, decide, type Outcome, type Transition } from "./transition.js";
@@ -79,10 +79,39 @@ export interface HistoryEntry {
   readonly origin?: "reconciliation";
 }
 
+/** The user keys the subject index reads, in precedence order. */
+const SUBJECT_INDEX_KEYS = ["externalUserId", "vendorData", "clientKey", "endUserId"] as const;
+
 /** The one user key of a subject that the subject index lists verifications by (bounded as the read API looks it up). */
 export function subjectKeyOf(subject: Subject): string | undefined {
-  const key = subject["externalUserId"] ?? subject["vendorData"] ?? subject["clientKey"] ?? subject["endUserId"];
-  return key === undefined ? undefined : subjectIndexKey(key);
+  for (const name of SUBJECT_INDEX_KEYS) {
+    const key = subject[name];
+    if (key !== undefined && key !== "") return subjectIndexKey(key);
+  }
+  return undefined;
+}
+
+/**
+ * A verification's subject after one more event: every key any of its events named, each with the
+ * smallest value (code-unit order) an event gave it, at most `LIMITS.subjectKeys` keys (the first
+ * by name). The same events give the same subject in any order. Returns `current` itself when the
+ * event adds nothing.
+ */
+export function mergeSubjects(current: Subject, incoming: Subject): Subject {
+  // Maps, not property reads: a key such as `__proto__` is data here.
+  const values = new Map(Object.entries(current));
+  let changed = false;
+  for (const [key, value] of Object.entries(incoming)) {
+    const known = values.get(key);
+    if (value === "" || (known !== undefined && known !== "" && known <= value)) continue;
+    values.set(key, value);
+    changed = true;
+  }
+  if (!changed) return current;
+  const keys = [...values.keys()].sort().slice(0, LIMITS.subjectKeys);
+  const before = new Map(Object.entries(current));
+  if (keys.length === before.size && keys.every((key) => before.get(key) === values.get(key))) return current;
+  return Object.fromEntries(keys.map((key) => [key, values.get(key) ?? ""]));
 }
 
 /** What the state keeps of the event that set its status (null: no status yet). */
@@ -99,9 +128,9 @@ export interface Application {
   readonly next: VerificationState;
   /**
    * Whether the state item must be written: when the transition moves it, on a verification's
-   * first event, when it learns that the verification is a sandbox one, or when it learns the
-   * subject it had none of (whatever the event's outcome, so that the result does not depend on
-   * the delivery order). Otherwise only its version is checked (nothing changed).
+   * first event, when it learns that the verification is a sandbox one, or when its subject
+   * changes (whatever the event's outcome, so that the result does not depend on the delivery
+   * order). Otherwise only its version is checked (nothing changed).
    */
   readonly writeState: boolean;
 }
@@ -110,12 +139,9 @@ export interface Application {
 export function applyEvent(current: VerificationState | undefined, event: NormalizedEvent, now: string): Application {
   const transition = decide(appliedOf(current), event);
   const next = transition.next;
-  // The first subject the verification is given stays: the subject index's keys never move, and
-  // no later, stale or conflicting event can file the verification under another user. Every
-  // event of a verification normally names the same user, so the result is the same in any order.
-  const named = current !== undefined && Object.keys(current.subject).length > 0;
-  const subject = named ? current.subject : event.subject;
-  const learnsSubject = current !== undefined && !named && Object.keys(event.subject).length > 0;
+  // Every event adds what it knows of the subject, stale or not, so that the order does not matter.
+  const subject = mergeSubjects(current?.subject ?? {}, event.subject);
+  const subjectChanged = current !== undefined && subject !== current.subject;
   const subjectKey = subjectKeyOf(subject);
   const status = next?.status ?? current?.status ?? null;
   const statusChanged = status !== (current?.status ?? null);
@@ -157,6 +183,6 @@ export function applyEvent(current: VerificationState | undefined, event: Normal
       ),
       version: (current?.version ?? 0) + 1,
     },
-    writeState: next !== undefined || current === undefined || sandbox !== (current.sandbox ?? false) || learnsSubject,
+    writeState: next !== undefined || current === undefined || sandbox !== (current.sandbox ?? false) || subjectChanged,
   };
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../../lambdas/core/event.js";
-import { applyEvent, hourOf, pendingKeyOf, subjectKeyOf, type VerificationState } from "../../lambdas/model/verification.js";
+import { applyEvent, hourOf, mergeSubjects, pendingKeyOf, subjectKeyOf, type VerificationState } from "../../lambdas/model/verification.js";
 import { providerEvent } from "../support/scenarios.js";
 
 const T1 = "2026-11-22T10:00:00.000Z";
@@ -77,88 +77,99 @@ describe("the verification model (pure, no DynamoDB)", () => {
     expect(state).toMatchObject({ subject: { vendorData: "user-42" }, sandbox: true, status: "approved", version: 2 });
   });
 
-  it("keeps the first subject it was given: a later, stale or conflicting event never moves the subject key", () => {
+  it("merges the subjects its events name: keys are added, a known key keeps the smaller value, stale events count too", () => {
     const id = { sessionId };
     const approved = providerEvent("idngo", "approved", 5, id);
-    // A stale event naming another user (and flipping sandbox, which writes the state).
-    const stale: NormalizedEvent = { ...providerEvent("idngo", "submitted", 1, id), subject: { externalUserId: "user-7" }, sandbox: true };
+    // A stale event naming another key (and flipping sandbox): both are learned, the status stays.
+    const stale: NormalizedEvent = {
+      ...providerEvent("idngo", "submitted", 1, id),
+      subject: { externalUserId: "user-42", vendorData: "v-1" },
+      sandbox: true,
+    };
     const afterStale = chain([{ ...approved, sandbox: false }, stale]);
     expect(afterStale.writes).toEqual([true, true]);
     expect(afterStale.state).toMatchObject({
       status: "approved",
-      subject: { externalUserId: "user-42" },
+      subject: { externalUserId: "user-42", vendorData: "v-1" },
       subjectKey: "user-42",
       sandbox: true,
     });
-    // An applied event naming another user changes the status, not the subject.
-    const later: NormalizedEvent = { ...providerEvent("idngo", "rejected", 9, id), subject: { externalUserId: "user-7" } };
-    expect(chain([approved, later]).state).toMatchObject({ status: "rejected", subjectKey: "user-42" });
+    // A stale event that adds nothing writes nothing.
+    expect(applyEvent(afterStale.state, { ...stale, eventId: "idngo:other" }, T2).writeState).toBe(false);
+    // Conflicting values (no provider sends them): the smaller one, whichever came first.
+    const other: NormalizedEvent = { ...providerEvent("idngo", "rejected", 9, id), subject: { externalUserId: "user-1" } };
+    expect(chain([approved, other]).state).toMatchObject({ status: "rejected", subjectKey: "user-1" });
+    expect(chain([other, approved]).state).toMatchObject({ status: "rejected", subjectKey: "user-1" });
     // A subject-less first event: the first event that names one sets it.
     const bare: NormalizedEvent = { ...providerEvent("idngo", "submitted", 1, id), subject: {} };
     expect(chain([bare, approved]).state).toMatchObject({ subjectKey: "user-42" });
     expect(chain([bare]).state?.subjectKey).toBeUndefined();
   });
 
+  it("merges subjects as data: empty values are ignored, `__proto__` is a key like any other, at most 8 keys", () => {
+    expect(mergeSubjects({ vendorData: "v" }, { vendorData: "", endUserId: "" })).toEqual({ vendorData: "v" });
+    const current = { vendorData: "v" };
+    expect(mergeSubjects(current, { vendorData: "w" })).toBe(current);
+    const hostile = JSON.parse('{"__proto__":"p","constructor":"c"}') as Record<string, string>;
+    const merged = mergeSubjects({}, hostile);
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(Object.keys(merged).sort()).toEqual(["__proto__", "constructor"]);
+    const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${String(i).padStart(2, "0")}`, "x"]));
+    expect(Object.keys(mergeSubjects({}, many))).toEqual(Object.keys(many).slice(0, 8));
+    expect(subjectKeyOf({ externalUserId: "", vendorData: "v" })).toBe("v");
+    expect(subjectKeyOf({ externalUserId: "" })).toBeUndefined();
+  });
+
+  const arbSubject = fc.dictionary(
+    fc.constantFrom("vendorData", "endUserId", "externalUserId", "clientKey", "__proto__", "k1", "k2", "k3", "k4", "k5", "k6"),
+    fc.constantFrom("", "u-1", "u-2", "U-1", "é"),
+    { maxKeys: 8 },
+  );
+
   it("ends in the same status, subject, subject key and sandbox flag in any delivery order (fast-check)", () => {
     const statuses = ["created", "submitted", "in_review", "on_hold", "approved", "rejected", "resubmission_requested"] as const;
     const arbEvent = fc.record({
       status: fc.constantFrom(...statuses),
       minute: fc.integer({ min: 0, max: 30 }),
-      named: fc.boolean(),
+      subject: arbSubject,
       sandbox: fc.boolean(),
     });
     const arbCase = fc
       .uniqueArray(arbEvent, { minLength: 1, maxLength: 6, selector: (e) => `${e.status}@${e.minute}` })
       .chain((specs) => fc.tuple(fc.constant(specs), fc.shuffledSubarray(specs, { minLength: specs.length, maxLength: specs.length })));
-    const eventOf = (spec: { status: (typeof statuses)[number]; minute: number; named: boolean; sandbox: boolean }): NormalizedEvent => {
-      const event = providerEvent("idngo", spec.status, spec.minute, { sessionId });
-      return { ...event, subject: spec.named ? event.subject : {}, sandbox: spec.sandbox };
-    };
+    const eventOf = (spec: { status: (typeof statuses)[number]; minute: number; subject: Record<string, string>; sandbox: boolean }) => ({
+      ...providerEvent("idngo", spec.status, spec.minute, { sessionId }),
+      subject: spec.subject,
+      sandbox: spec.sandbox,
+    });
+    const view = (state: VerificationState | undefined) => ({
+      status: state?.status,
+      subject: state?.subject,
+      subjectKey: state?.subjectKey,
+      sandbox: state?.sandbox,
+    });
     fc.assert(
       fc.property(arbCase, ([specs, shuffled]) => {
-        const a = chain(specs.map(eventOf)).state;
-        const b = chain(shuffled.map(eventOf)).state;
-        const view = (state: VerificationState | undefined) => ({
-          status: state?.status,
-          subject: state?.subject,
-          subjectKey: state?.subjectKey,
-          sandbox: state?.sandbox,
-        });
-        expect(view(b)).toEqual(view(a));
+        expect(view(chain(shuffled.map(eventOf)).state)).toEqual(view(chain(specs.map(eventOf)).state));
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 
-  it("never moves the subject key once set, whatever subjects the events name (fast-check)", () => {
-    const arbSpecs = fc.array(
-      fc.record({
-        status: fc.constantFrom("created", "submitted", "in_review", "approved", "rejected"),
-        minute: fc.integer({ min: 0, max: 30 }),
-        user: fc.option(fc.constantFrom("user-1", "user-2", "user-3"), { nil: undefined }),
-        sandbox: fc.boolean(),
-      }),
-      { minLength: 1, maxLength: 8 },
-    );
+  it("keeps, for every key, the smallest value any event gave it (fast-check against a fold over all subjects)", () => {
     fc.assert(
-      fc.property(arbSpecs, (specs) => {
-        let state: VerificationState | undefined;
-        const keys: (string | undefined)[] = [];
-        for (const [i, spec] of specs.entries()) {
-          const event = providerEvent("idngo", spec.status, spec.minute, { sessionId, deliveryId: `d-${i}` });
-          const application = applyEvent(
-            state,
-            { ...event, subject: spec.user === undefined ? {} : { externalUserId: spec.user }, sandbox: spec.sandbox },
-            T2,
-          );
-          if (application.writeState) state = application.next;
-          keys.push(state?.subjectKey);
-        }
-        const first = keys.findIndex((key) => key !== undefined);
-        if (first >= 0) for (const key of keys.slice(first)) expect(key).toBe(keys[first]);
-        expect(keys[first]).toBe(specs.find((spec) => spec.user !== undefined)?.user);
+      fc.property(fc.array(arbSubject, { minLength: 1, maxLength: 8 }), (subjects) => {
+        const expected = new Map<string, string>();
+        for (const subject of subjects)
+          for (const [key, value] of Object.entries(subject)) {
+            const known = expected.get(key);
+            if (value !== "" && (known === undefined || value < known)) expected.set(key, value);
+          }
+        const keys = [...expected.keys()].sort().slice(0, 8);
+        const merged = subjects.reduce<Record<string, string>>((acc, subject) => ({ ...mergeSubjects(acc, subject) }), {});
+        expect(new Map(Object.entries(merged))).toEqual(new Map(keys.map((key) => [key, expected.get(key)])));
       }),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 
