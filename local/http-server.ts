@@ -52,25 +52,36 @@ export function readBody(req: IncomingMessage): Promise<Buffer | "too large"> {
   });
 }
 
-/** A request's path and query string as sent, as API Gateway hands them over (`rawPath`, `rawQueryString`). */
+/** A request's path and query string: as sent (for routing), and as API Gateway hands them to a function. */
 export interface RequestTarget {
+  /** The path exactly as sent: what the local routes match. */
+  readonly path: string;
+  /**
+   * The path percent-decoded, as API Gateway's HTTP API hands `rawPath` to a function
+   * (`/verifications/veriff%3Aabc%2541` arrives as `/verifications/veriff:abc%41`).
+   */
   readonly rawPath: string;
-  /** What follows the first `?` (without it); empty when there is none. */
+  /** What follows the first `?` (without it), still encoded, as API Gateway hands it; empty when there is none. */
   readonly rawQueryString: string;
 }
 
 /**
  * The path and query string of an origin-form request target (`/path?query`), split on the first
- * `?` and otherwise as sent: nothing is decoded and dot segments stay, as API Gateway does not
- * resolve them either (a URL parser would make `/x/../health` the health route). Undefined for any
- * other form: absolute-form (`http://host/path`), `//host/path`, `*`.
+ * `?`; dot segments stay, as API Gateway does not resolve them either (a URL parser would make
+ * `/x/../health` the health route). Undefined for any other form (absolute-form
+ * `http://host/path`, `//host/path`, `*`) and for a path that is not validly percent-encoded UTF-8.
  */
 export function parseRequestTarget(target: string): RequestTarget | undefined {
   if (!target.startsWith("/") || target.startsWith("//")) return undefined;
   const query = target.indexOf("?");
-  return query === -1
-    ? { rawPath: target, rawQueryString: "" }
-    : { rawPath: target.slice(0, query), rawQueryString: target.slice(query + 1) };
+  const path = query === -1 ? target : target.slice(0, query);
+  let rawPath: string;
+  try {
+    rawPath = decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
+  return { path, rawPath, rawQueryString: query === -1 ? "" : target.slice(query + 1) };
 }
 
 // ignoreBOM: a leading BOM stays in the text, so the handler gets exactly the bytes that were sent.

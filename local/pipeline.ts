@@ -254,7 +254,7 @@ export async function startPipeline(options: PipelineOptions): Promise<LocalPipe
 
     /** The routes of the HTTP API (ROUTES), plus `/health`, on the path as sent (as API Gateway routes). */
     async function route(req: IncomingMessage, target: RequestTarget): Promise<HttpResult> {
-      const path = target.rawPath;
+      const { path } = target;
       if (path.startsWith(ROUTES.webhookPrefix)) {
         const provider = path.slice(ROUTES.webhookPrefix.length);
         if (provider.includes("/")) return json(404, { error: "not found" });

@@ -36,8 +36,8 @@ export const LIMITS = {
 } as const;
 
 const PRINTABLE_ASCII_ID = /^[\x21-\x7e]+$/;
-/** Printable ASCII without `:`, the separator of correlationId parts. */
-const ID_PART = /^[\x21-\x39\x3b-\x7e]+$/;
+/** Printable ASCII without `:` (the separator of correlationId parts) and `/` (a correlationId is one URL path segment). */
+const ID_PART = /^[\x21-\x2e\x30-\x39\x3b-\x7e]+$/;
 
 /** `sha256:` and the hex SHA-256 of the UTF-8 bytes of `value`: what replaces an over-long key. */
 export function digestKey(value: string): string {
@@ -51,9 +51,10 @@ export function boundedText(value: string, maxBytes: number): string {
 }
 
 /**
- * Whether `idPart` keeps `value` as it is: 1-100 printable ASCII characters, without spaces and
- * without `:`. An id with a `:` could otherwise read as one of the pipeline's own forms
- * (`idngo:action:{id}`, `veriff:attempt:{id}`, `sha256:{hex}`) and merge two verifications.
+ * Whether `idPart` keeps `value` as it is: 1-100 printable ASCII characters, without spaces, `:`
+ * or `/`. An id with a `:` could otherwise read as one of the pipeline's own forms
+ * (`idngo:action:{id}`, `veriff:attempt:{id}`, `sha256:{hex}`) and merge two verifications; one
+ * with a `/` could not be read back through `GET /verifications/{correlationId}`.
  */
 export function isPlainIdPart(value: string): boolean {
   return value.length <= LIMITS.providerIdChars && ID_PART.test(value);

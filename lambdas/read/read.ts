@@ -5,7 +5,7 @@ import { describeError } from "../core/errors.js";
 import { type HttpResult, json } from "../core/http.js";
 import type { AppLogger } from "../core/logger.js";
 import { type CursorKey, decodeCursor, InvalidCursor } from "./cursor.js";
-import { isCorrelationId, MAX_PAGE_SIZE, parseLimit, parseQuery, percentDecode } from "./input.js";
+import { isCorrelationId, MAX_PAGE_SIZE, parseLimit, parseQuery } from "./input.js";
 import { getVerification, listBySubject } from "./queries.js";
 import { isWellFormedText, subjectIndexKey } from "./subject-key.js";
 
@@ -16,7 +16,6 @@ export const READ_ERRORS = {
   notFound: { statusCode: 404, body: { error: "not found" } },
   verificationNotFound: { statusCode: 404, body: { error: "verification not found" } },
   methodNotAllowed: { statusCode: 405, body: { error: "method not allowed" } },
-  badId: { statusCode: 400, body: { error: "the verification id is not validly URL-encoded" } },
   badQuery: { statusCode: 400, body: { error: "the query string is not validly URL-encoded, or repeats subject, limit or cursor" } },
   subjectRequired: { statusCode: 400, body: { error: "the subject query parameter is required" } },
   badSubject: { statusCode: 400, body: { error: "the subject must be well-formed Unicode" } },
@@ -65,8 +64,9 @@ export function createReadHandler(deps: ReadDeps) {
     if (`/${segments[0] ?? ""}` !== ROUTES.verifications || segments.length > 2) return answer(READ_ERRORS.notFound);
 
     if (segments.length === 2) {
-      const correlationId = percentDecode(segments[1] ?? "");
-      if (correlationId === undefined) return answer(READ_ERRORS.badId);
+      // API Gateway hands rawPath over percent-decoded: the segment is the id (decoding it again
+      // would read `veriff:abc%41` as another verification, `veriff:abcA`).
+      const correlationId = segments[1] ?? "";
       if (!isCorrelationId(correlationId)) return answer(READ_ERRORS.verificationNotFound);
       seen.push(correlationId);
       const view = await getVerification(documents, tableName, correlationId);

@@ -51,7 +51,7 @@ export const IDNGO_ACTION_API_EVENT_TYPE = "action-api";
 
 /**
  * What `verificationIdOf` answers for an action: `action:{applicantActionId}`. `:` never occurs in a
- * lookup id (LOOKUP_ID), so this cannot be mistaken for an applicant id.
+ * lookup id (`lookupIdOf`), so this cannot be mistaken for an applicant id.
  */
 const ACTION_LOOKUP = "action:";
 
@@ -59,8 +59,8 @@ const PREFIX = "idngo:";
 
 /**
  * The id a `{provider}:{id}` correlationId names when it is a plain lookup id, else undefined
- * (shared with the Veriff API): what `idPart` keeps as is (1-100 printable ASCII, no space, no `:`,
- * so never one of the prefixed forms), and not a dot segment (which a URL would resolve away).
+ * (shared with the Veriff API): what `idPart` keeps as is (1-100 printable ASCII, no space, `:` or
+ * `/`, so never one of the prefixed forms), and not a dot segment (which a URL would resolve away).
  */
 export function lookupIdOf(prefix: string, correlationId: string): string | undefined {
   if (!correlationId.startsWith(prefix)) return undefined;

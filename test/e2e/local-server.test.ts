@@ -67,14 +67,34 @@ describe("GET /health", () => {
 });
 
 describe("the request target, taken as sent", () => {
-  it("one that is not a path (absolute-form, `//host/…`, `*`) is answered 400, logs nothing, and the server keeps serving", async () => {
+  it("one that is not a path (absolute-form, `//host/…`, `*`, not validly percent-encoded) is answered 400, logs nothing, and the server keeps serving", async () => {
     const logged = local.logger.lines.length;
-    for (const target of ["http://a:99999/health", "http://127.0.0.1/health", "//a:99999/health", "//x/health", "*"]) {
+    const targets = ["http://a:99999/health", "http://127.0.0.1/health", "//a:99999/health", "//x/health", "*"];
+    for (const target of [...targets, "/verifications/veriff%E0%A4%A", "/verifications/%ED%A0%80", "/verifications/%", "/%C0%AF"]) {
       const answer = await rawHttpRequest(local.pipeline.url, `GET ${target} HTTP/1.1`);
       expect({ target, ...answer }).toEqual({ target, status: 400, body: '{"error":"bad request"}' });
     }
     expect(local.logger.lines.slice(logged)).toEqual([]);
     expect((await rawHttpRequest(local.pipeline.url, "GET /health HTTP/1.1")).status).toBe(200);
+  });
+
+  it("hands the read function rawPath percent-decoded, as API Gateway does: an id holding a `%` is read as it is", async () => {
+    const sessionId = `${randomUUID()}%41`;
+    const { body, headers } = sampleWebhook("idbeyond", "approved", SECRETS.idbeyond, {
+      sessionId,
+      userKey: "u-percent",
+      occurredAt: new Date(),
+    });
+    expect((await post("/webhooks/idbeyond", Buffer.from(body, "utf8"), headers)).status).toBe(200);
+    const correlationId = `idbeyond:${sessionId}`;
+    let view: Response | undefined;
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      view = await fetch(`${local.pipeline.url}/verifications/${encodeURIComponent(correlationId)}`);
+      if (view.status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(view?.status).toBe(200);
+    expect(await view?.json()).toMatchObject({ correlationId, status: "approved" });
   });
 
   it("routes on the path as sent: dot segments are not resolved, nothing is decoded", async () => {

@@ -122,8 +122,8 @@ describe.each(PROVIDER_IDS)("%s: the provider contract", (provider: ProviderId) 
 describe("correlationIds: one per verification, whatever the provider's ids look like", () => {
   // Parts made of the pipeline's own words and separators, where collisions would hide.
   const partArb = fc.oneof(
-    fc.constantFrom("action", "attempt", "kyt", "kytcase", "unidentified", "user", "sha256", "X1", ":", "a:b", "action:X1"),
-    fc.string({ unit: fc.constantFrom("a", "1", ":", "-", "x", "%"), minLength: 1, maxLength: 8 }),
+    fc.constantFrom("action", "attempt", "kyt", "kytcase", "unidentified", "user", "sha256", "X1", ":", "a:b", "action:X1", "a/b"),
+    fc.string({ unit: fc.constantFrom("a", "1", ":", "-", "x", "%", "/"), minLength: 1, maxLength: 8 }),
     fc.string({ minLength: 1, maxLength: 110 }),
   );
 
@@ -149,6 +149,8 @@ describe("correlationIds: one per verification, whatever the provider's ids look
     // A provider id that looks like a digest is digested too: never taken for one.
     const digestLike = `sha256:${"0".repeat(64)}`;
     expect(receiveSigned("idngo", { type: "applicantReviewed", applicantId: digestLike }).correlationId).not.toBe(`idngo:${digestLike}`);
+    // A `/` would split the read API's path: digested too, so every correlationId is one path segment.
+    expect(receiveSigned("idngo", { type: "applicantPending", applicantId: "a/b" }).correlationId).toMatch(/^idngo:sha256:[0-9a-f]{64}$/);
     // Real provider ids (UUIDs, 24 hex digits) are kept as they are.
     expect(receiveSigned("idngo", { type: "applicantPending", applicantId: "5cb744200a975a67ed1700aa" }).correlationId).toBe(
       "idngo:5cb744200a975a67ed1700aa",
