@@ -109,11 +109,12 @@ const REVIEW_STATUS_TYPES: ReadonlySet<string> = new Set([
  * Known types that carry no KYC status of the applicant: recorded only. Transaction monitoring
  * (`applicantKyt…`, `kytCase…`, `amlCase…`) reports on a *transaction* or a case: its
  * reviewStatus/reviewAnswer must never change the person's verification (a rejected transfer
- * does not reject a verified person).
+ * does not reject a verified person). Fraud network detection (`applicantFraudNetwork…`)
+ * reports a network of linked applicants, not a review.
  */
 function isInformational(type: string): boolean {
   return (
-    /^(applicantKyt|kytCase|amlCase|videoIdent)/.test(type) ||
+    /^(applicantKyt|kytCase|amlCase|videoIdent|applicantFraudNetwork)/.test(type) ||
     [
       "applicantTagsChanged",
       "applicantActivated",
@@ -149,7 +150,8 @@ function mappingOf(type: string | undefined, body: JsonObject): Mapping {
 
 /**
  * The verification an event belongs to: `idngo:{applicantId}`; an action's `idngo:action:{applicantActionId}`;
- * transaction monitoring without an applicant `idngo:kyt:{kytTxnId}` or `idngo:kytcase:{kytCaseId}`;
+ * transaction monitoring without an applicant `idngo:kyt:{kytTxnId}` or `idngo:kytcase:{kytCaseId}`,
+ * fraud network detection without one `idngo:network:{networkId}`;
  * else one correlationId per distinct unidentified event. `missing` names why an event filed
  * elsewhere than under its applicant or action cannot set a status.
  */
@@ -165,6 +167,9 @@ function correlationIdFor(type: string | undefined, body: JsonObject, content: B
   const caseId = firstString(body, "kytCaseId", "caseId");
   if (caseId !== undefined)
     return { id: correlationIdOf("idngo", "kytcase", caseId), missing: "applicantId: missing (filed under its case)" };
+  const networkId = firstString(body, "networkId");
+  if (networkId !== undefined)
+    return { id: correlationIdOf("idngo", "network", networkId), missing: "applicantId: missing (filed under its fraud network)" };
   return { id: unidentifiedCorrelationId("idngo", content), missing: "applicantId: missing" };
 }
 

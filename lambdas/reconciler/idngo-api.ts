@@ -258,7 +258,7 @@ function parse(correlationId: string, lookupId: string, response: ApiResponse, r
 /**
  * The lookup a correlationId names: `idngo:{applicantId}` → the applicant id;
  * `idngo:action:{applicantActionId}` → `action:{applicantActionId}` (the action endpoint).
- * Transaction monitoring (`idngo:kyt:…`, `idngo:kytcase:…`), unidentified events and ids replaced
+ * Transaction monitoring (`idngo:kyt:…`, `idngo:kytcase:…`), fraud networks (`idngo:network:…`), unidentified events and ids replaced
  * by a digest (`idngo:sha256:…`) name nothing the API can look up: undefined.
  */
 export function idngoLookupIdOf(correlationId: string): string | undefined {

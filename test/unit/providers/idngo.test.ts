@@ -394,6 +394,7 @@ describe("idngo: real formats of the documentation", () => {
     ["doc-applicantKytTxnRejected-red.json", null],
     ["doc-kytCaseCreated.json", null],
     ["doc-kytCaseV2Created.json", null],
+    ["doc-applicantFraudNetworkModified.json", null],
   ] as const)("%s → %s, accepted and filed under its applicant", (file, status) => {
     const event = receiveFixture("idngo", file);
     expect(event.status).toBe(status);
@@ -416,6 +417,13 @@ describe("idngo: real formats of the documentation", () => {
       subject: { externalUserId: "fixture-user-0401" },
     });
     expect(normalizeJson({ type: "kytCaseV2Created", kytCaseId: "c1", correlationId: "x" }).correlationId).toBe("idngo:kytcase:c1");
+    // Fraud network detection without an applicant: filed under its network, no status, not unmapped.
+    expect(receiveFixture("idngo", "doc-applicantFraudNetworkCreated.json")).toMatchObject({
+      correlationId: "idngo:network:691f00aa11bb22cc33dd4501",
+      status: null,
+      unmapped: null,
+      occurredAt: "2025-03-04T10:52:24.273Z",
+    });
     const nothing = normalizeJson({ type: "applicantKytTxnCreated", correlationId: "x" });
     expect(nothing).toMatchObject({ status: null, unmapped: null });
     expect(nothing.correlationId).toMatch(/^idngo:unidentified:[0-9a-f]{32}$/);
