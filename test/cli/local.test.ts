@@ -148,9 +148,10 @@ describe("kyc send and kyc sign", () => {
     expect(curl.lines).toHaveLength(1);
     const { stdout } = await promisify(execFile)("sh", ["-c", curl.stdout]);
     expect(JSON.parse(stdout)).toMatchObject({ accepted: true });
-    // The same event twice: recorded once.
+    // The same event twice: recorded once. The state item is written before the history item:
+    // wait (bounded) for the history too.
     const deadline = Date.now() + 10_000;
-    while ((await readVerification(t.pipeline, `veriff:${session}`)) === undefined && Date.now() < deadline) {
+    while (((await readVerification(t.pipeline, `veriff:${session}`))?.history.length ?? 0) === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const view = await readVerification(t.pipeline, `veriff:${session}`);
