@@ -1,6 +1,7 @@
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
-import { configFromContext, pipelineStackName } from "../lib/config.js";
+import { ConfigError } from "../lambdas/core/config.js";
+import { configFromContext, type PipelineStackProps, pipelineStackName } from "../lib/config.js";
 import { PipelineStack } from "../lib/pipeline-stack.js";
 
 // Context: every key is optional, CONTEXT_KEYS in lib/config.ts lists them (README "Options"), and an
@@ -8,7 +9,19 @@ import { PipelineStack } from "../lib/pipeline-stack.js";
 // `-c stage=dev` deploys an independent instance, the stack KycWebhookPipeline-dev, with the stage's
 // defaults (STAGE_DEFAULTS); without a stage, the stack is KycWebhookPipeline, as it always was.
 const app = new App();
-const config = configFromContext(app.node);
+
+/** The configuration, or one line naming the context key and exit 1 (no stack trace for a typo). */
+function configOrExit(): PipelineStackProps {
+  try {
+    return configFromContext(app.node);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+const config = configOrExit();
 new PipelineStack(app, pipelineStackName(config.stage), {
   description:
     "KYC webhook pipeline: HTTP API -> per-provider Lambda -> SQS FIFO -> consumer -> DynamoDB -> status-changes SQS FIFO; IAM read API",

@@ -271,13 +271,16 @@ export const CONTEXT_KEYS = [
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
-/** Every CloudWatch Logs retention, in days. */
+/** Every finite CloudWatch Logs retention, in days (never-expiring logs fail cdk-nag's Serverless pack). */
 const RETENTION_DAYS = Object.values(RetentionDays)
-  .filter((v): v is RetentionDays => typeof v === "number")
+  .filter((v): v is RetentionDays => typeof v === "number" && v !== RetentionDays.INFINITE)
   .sort((a, b) => a - b);
 
-/** An IAM role ARN with its account: `arn:<partition>:iam::<12 digits>:role/[path/]name`. */
-const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+/**
+ * An IAM role ARN with its account, in one of AWS's partitions:
+ * `arn:<partition>:iam::<12 digits>:role/[path/]name`, the name 1–64 of IAM's characters.
+ */
+const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso(-[bef])?|aws-eusc):iam::(\d{12}):role\/(?:[\x21-\x7e]*\/)?[\w+=,.@-]{1,64}$/;
 
 /**
  * A positive number; unset means `fallback`. API Gateway's rate limit is a double (0.5 is a request
@@ -286,8 +289,9 @@ const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 function parsePositiveNumber(name: string, raw: unknown, fallback: number): number {
   const value = text(raw);
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a positive number, got "${value}"`);
+  // Decimal only: `Number` would also read `0x10`, `0b101` and `0o17`.
+  const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a positive decimal number (e.g. 50 or 0.5), got "${value}"`);
   return n;
 }
 
@@ -317,7 +321,14 @@ function parseHttpsUrl(name: string, raw: unknown): string | undefined {
   } catch {
     url = undefined;
   }
-  if (url === undefined || url.protocol !== "https:" || url.search !== "" || url.hash !== "" || url.username !== "") {
+  if (
+    url === undefined ||
+    url.protocol !== "https:" ||
+    url.search !== "" ||
+    url.hash !== "" ||
+    url.username !== "" ||
+    url.password !== ""
+  ) {
     throw new ConfigError(
       `${name} must be an https:// base URL without query or credentials (e.g. https://api.sumsub.com), got "${value}"`,
     );
@@ -335,6 +346,30 @@ function parseRoleArns(name: string, raw: unknown): string[] | undefined {
     }
   }
   return list.length === 0 ? undefined : [...new Set(list)];
+}
+
+/** The reconciler's own keys: only with the reconciler (a key that would be ignored fails the synth). */
+const RECONCILER_KEYS = ["reconcileScheduleMinutes", "reconcileOlderThanHours", "idngoApiUrl", "veriffApiUrl"] as const;
+
+/** `reconciler` (default true); false with any of RECONCILER_KEYS set is a ConfigError. */
+function reconcilerEnabled(raw: (key: ContextKey) => unknown, label: (key: ContextKey) => string): boolean {
+  const enabled = parseBoolean(label("reconciler"), raw("reconciler"), true);
+  const set = RECONCILER_KEYS.filter((key) => text(raw(key)) !== undefined);
+  if (!enabled && set.length > 0)
+    throw new ConfigError(`${set.map(label).join(", ")} only apply with the reconciler (context reconciler is false)`);
+  return enabled;
+}
+
+/**
+ * The read API's reader roles (parseRoleArns), all in one account: an IAM policy attaches to the
+ * roles of its own account only, and the stack checks at deploy that it is the stack's.
+ */
+function readerRoleArns(name: string, raw: unknown): string[] | undefined {
+  const arns = parseRoleArns(name, raw);
+  const accounts = new Set(arns?.map((arn) => ROLE_ARN.exec(arn)?.[3]));
+  if (accounts.size > 1)
+    throw new ConfigError(`${name} must name roles of one account (the stack's), got roles of ${accounts.size} accounts`);
+  return arns;
 }
 
 /** The provisioned capacity context keys, by the ProvisionedCapacity value each sets. */
@@ -371,14 +406,19 @@ function tableCapacityFromContext(raw: (key: ContextKey) => unknown, label: (key
  */
 export function configFromContext(node: Node): PipelineStackProps {
   const known = new Set<string>(CONTEXT_KEYS);
-  const unknown = Object.keys(node.getAllContext() as Record<string, unknown>).filter((k) => /^[\w-]+$/.test(k) && !known.has(k));
+  // CDK's own keys hold a `:` or an `@` (`@aws-cdk/…`, `aws:cdk:…`); any other key is ours or a typo.
+  const unknown = Object.keys(node.getAllContext() as Record<string, unknown>).filter((k) => !/[:@]/.test(k) && !known.has(k));
   if (unknown.length > 0) {
-    throw new ConfigError(`unknown context ${unknown.join(", ")}: the app reads ${CONTEXT_KEYS.join(", ")}`);
+    throw new ConfigError(`unknown context ${unknown.map((k) => JSON.stringify(k)).join(", ")}: the app reads ${CONTEXT_KEYS.join(", ")}`);
   }
   const raw = (key: ContextKey): unknown => node.tryGetContext(key);
   const label = (key: ContextKey): string => `context ${key}`;
 
   const given = text(raw("stage"));
+  // `-c stage=$STAGE` with STAGE unset must not deploy the production stack.
+  if (given === undefined && raw("stage") !== undefined) {
+    throw new ConfigError(`${label("stage")} is blank: leave it out for the default stack, or name a stage`);
+  }
   const stage = given === undefined ? undefined : checkStage(given, label("stage"));
   const defaults = stageDefaults(stage);
   const providerOptions = Object.fromEntries(OPTION_SETTINGS.map((o) => [o.name, o.parse(raw(o.name), label(o.name))]));
@@ -395,8 +435,10 @@ export function configFromContext(node: Node): PipelineStackProps {
     logLevel: parseOneOf(label("logLevel"), raw("logLevel"), LOG_LEVELS, defaults.logLevel),
     throttle: {
       rateLimit: parsePositiveNumber(label("throttleRateLimit"), raw("throttleRateLimit"), PIPELINE_DEFAULTS.throttle.rateLimit),
+      // API Gateway takes a 32-bit integer.
       burstLimit: parseWholeNumber(label("throttleBurstLimit"), raw("throttleBurstLimit"), PIPELINE_DEFAULTS.throttle.burstLimit, {
         min: 1,
+        max: 2_147_483_647,
       }),
     },
     tableDeletionProtection: parseBoolean(
@@ -406,7 +448,7 @@ export function configFromContext(node: Node): PipelineStackProps {
     ),
     legacySubjectIndex: parseBoolean(label("legacySubjectIndex"), raw("legacySubjectIndex"), true),
     reconciliation: {
-      enabled: parseBoolean(label("reconciler"), raw("reconciler"), true),
+      enabled: reconcilerEnabled(raw, label),
       // EventBridge Scheduler's rate takes whole minutes; a day at most here (a pass a day is the slowest useful).
       scheduleMinutes: parseWholeNumber(label("reconcileScheduleMinutes"), raw("reconcileScheduleMinutes"), RECONCILER.scheduleMinutes, {
         min: 5,
@@ -429,7 +471,7 @@ export function configFromContext(node: Node): PipelineStackProps {
     tracing: parseOneOf(label("tracing"), raw("tracing"), TRACING_MODES, PIPELINE_DEFAULTS.tracing),
     tableCapacity: tableCapacityFromContext(raw, label),
     statusChangeConsumerRoleArns: parseRoleArns(label("statusChangeConsumerRoleArns"), raw("statusChangeConsumerRoleArns")),
-    verificationReaderRoleArns: parseRoleArns(label("verificationReaderRoleArns"), raw("verificationReaderRoleArns")),
+    verificationReaderRoleArns: readerRoleArns(label("verificationReaderRoleArns"), raw("verificationReaderRoleArns")),
     alarmEmail: parseEmail(label("alarmEmail"), raw("alarmEmail")),
     alarmThresholds: defaults.alarmThresholds,
   };

@@ -30,10 +30,10 @@ describe("configFromContext", () => {
       alarmEmail: undefined,
       alarmThresholds: STAGE_DEFAULTS.production.alarmThresholds,
     });
-    // Blank is absent.
-    expect(
-      config({ idngoAllowSha1: " ", logRetentionDays: "", verificationReaderRoleArns: [], stage: " ", alarmEmail: "", logLevel: "" }),
-    ).toEqual(config({}));
+    // Blank is absent (but for the stage: test below).
+    expect(config({ idngoAllowSha1: " ", logRetentionDays: "", verificationReaderRoleArns: [], alarmEmail: "", logLevel: "" })).toEqual(
+      config({}),
+    );
   });
 
   it("parses -c strings (and cdk.json values)", () => {
@@ -135,9 +135,14 @@ describe("configFromContext", () => {
   it.each([
     [{ veriffLegacySignature: "yes" }, /^context veriffLegacySignature must be true or false, got "yes"$/],
     [{ neurovisionKeyDerivation: "md5" }, /^context neurovisionKeyDerivation must be one of any, sha256, sha256-hex-prefix, got "md5"$/],
-    [{ logRetentionDays: "31" }, /^context logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, .*, 3653, 9999, got "31"$/],
-    [{ throttleRateLimit: "-1" }, /^context throttleRateLimit must be a positive number, got "-1"$/],
-    [{ throttleRateLimit: "fast" }, /^context throttleRateLimit must be a positive number, got "fast"$/],
+    [{ logRetentionDays: "31" }, /^context logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, .*, 3653, got "31"$/],
+    // Never-expiring logs: cdk-nag's Serverless pack would fail the synth with a long report instead.
+    [{ logRetentionDays: "9999" }, /^context logRetentionDays must be one of .*, 3653, got "9999"$/],
+    [{ throttleRateLimit: "-1" }, /^context throttleRateLimit must be a positive decimal number \(e.g. 50 or 0.5\), got "-1"$/],
+    [{ throttleRateLimit: "fast" }, /^context throttleRateLimit must be a positive decimal number .*, got "fast"$/],
+    [{ throttleRateLimit: "0x10" }, /^context throttleRateLimit must be a positive decimal number .*, got "0x10"$/],
+    [{ throttleRateLimit: "1e3" }, /^context throttleRateLimit must be a positive decimal number .*, got "1e3"$/],
+    [{ throttleBurstLimit: "2147483648" }, /^context throttleBurstLimit must be a whole number from 1 to 2147483647, got "2147483648"$/],
     [{ throttleBurstLimit: "1.5" }, /^context throttleBurstLimit must be a whole number from 1 to \d+, got "1.5"$/],
     [{ throttleBurstLimit: 0 }, /^context throttleBurstLimit must be a whole number from 1 to \d+, got "0"$/],
     [{ tableDeletionProtection: "off" }, /^context tableDeletionProtection must be true or false, got "off"$/],
@@ -156,6 +161,18 @@ describe("configFromContext", () => {
       { verificationReaderRoleArns: "arn:aws:iam::*:role/reporting" },
       /^context verificationReaderRoleArns must be .*, got "arn:aws:iam::\*:role\/reporting"$/,
     ],
+    // No such partition; an empty role name after a path.
+    [{ statusChangeConsumerRoleArns: "arn:aws-foo:iam::222222222222:role/x" }, /^context statusChangeConsumerRoleArns must be .*aws-foo/],
+    [
+      { verificationReaderRoleArns: "arn:aws:iam::111111111111:role/reporting/" },
+      /^context verificationReaderRoleArns must be .*reporting\/"$/,
+    ],
+    [
+      { verificationReaderRoleArns: "arn:aws:iam::111111111111:role/a,arn:aws:iam::222222222222:role/b" },
+      /^context verificationReaderRoleArns must name roles of one account \(the stack's\), got roles of 2 accounts$/,
+    ],
+    [{ stage: "" }, /^context stage is blank: leave it out for the default stack, or name a stage$/],
+    [{ stage: "  " }, /^context stage is blank/],
     [{ stage: "Dev" }, /^context stage must be 1 to 21 lower-case letters, digits or hyphens, .*, got "Dev"$/],
     [{ stage: "1dev" }, /^context stage must be .*, got "1dev"$/],
     [{ stage: "dev-" }, /^context stage must be .*not ending with a hyphen.*, got "dev-"$/],
@@ -194,6 +211,12 @@ describe("configFromContext", () => {
       { veriffApiUrl: "https://user:pw@x.example" },
       /^context veriffApiUrl must be an https:\/\/ base URL .*, got "https:\/\/user:pw@x.example"$/,
     ],
+    [{ idngoApiUrl: "https://:s3cret@api.example.com" }, /^context idngoApiUrl must be an https:\/\/ base URL .*credentials/],
+    // The reconciler's keys without the reconciler would be ignored.
+    [
+      { reconciler: "false", reconcileScheduleMinutes: "15", idngoApiUrl: "https://api.example.com" },
+      /^context reconcileScheduleMinutes, context idngoApiUrl only apply with the reconciler \(context reconciler is false\)$/,
+    ],
     [{ idngoApiUrl: "api.sumsub.com" }, /^context idngoApiUrl must be an https:\/\/ base URL/],
     [{ alarmEmail: "ops" }, /^context alarmEmail must be one e-mail address \(ops@example.com\), got "ops"$/],
     [{ alarmEmail: "ops@example" }, /^context alarmEmail must be one e-mail address .*, got "ops@example"$/],
@@ -205,11 +228,14 @@ describe("configFromContext", () => {
     // A typo of a key would otherwise deploy the default silently.
     [
       { idngoAllowSHA1: "true" },
-      /^unknown context idngoAllowSHA1: the app reads veriffLegacySignature, idngoAllowSha1, .*, verificationReaderRoleArns, alarmEmail$/,
+      /^unknown context "idngoAllowSHA1": the app reads veriffLegacySignature, idngoAllowSha1, .*, verificationReaderRoleArns, alarmEmail$/,
     ],
-    [{ stgae: "dev" }, /^unknown context stgae: the app reads .*stage.*$/],
-    [{ alarmEmial: "ops@example.com", stage: "dev" }, /^unknown context alarmEmial: the app reads .*alarmEmail$/],
-    [{ loglevel: "DEBUG" }, /^unknown context loglevel: /],
+    [{ stgae: "dev" }, /^unknown context "stgae": the app reads .*stage.*$/],
+    [{ alarmEmial: "ops@example.com", stage: "dev" }, /^unknown context "alarmEmial": the app reads .*alarmEmail$/],
+    [{ loglevel: "DEBUG" }, /^unknown context "loglevel": /],
+    // A key with a space, a dot or another character is a typo too.
+    [{ "stage ": "dev" }, /^unknown context "stage ": /],
+    [{ "stage.name": "dev" }, /^unknown context "stage.name": /],
   ])("rejects %o instead of silently deploying a default", (context, message) => {
     expect(() => config(context)).toThrow(message);
   });
