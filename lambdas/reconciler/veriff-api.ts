@@ -9,8 +9,9 @@
  *   the session id with the integration's shared secret key (GET requests sign the session id,
  *   https://devdocs.veriff.com/docs/hmac-authentication-and-endpoint-security), `Content-Type:
  *   application/json` as Veriff's examples send it.
- * - The answer is signed the same way: `x-hmac-signature` = hex HMAC-SHA256 of the response body.
- *   It is verified when present (constant time); a mismatch is never mapped.
+ * - The answer is signed the same way: `x-hmac-signature` = hex HMAC-SHA256 of the response body
+ *   ("Veriff will also always return X-HMAC-signature" to a signed request, general FAQ). A 2xx
+ *   answer without it, or any answer whose signature does not match (constant time), is never mapped.
  * - The base URL is the integration's `baseURL` without `/v1` (https://devdocs.veriff.com/docs/general-faq:
  *   "API URL + v1 + path"); a base URL configured with a trailing `/v1` is read without it, so the
  *   path never becomes `/v1/v1/…` (every lookup would silently be `not-found`).
@@ -128,6 +129,10 @@ function parseWith(apiSecret: string) {
   return (correlationId: string, sessionId: string, response: ApiResponse, receivedAt: string): LookupResult => {
     // Before anything else: an answer that does not verify says nothing, whatever its status.
     if (!veriffResponseVerifies(apiSecret, response)) return { kind: "rejected", reason: "response signature mismatch" };
+    // The answers the pipeline acts on must be signed: an unsigned decision could be anyone's.
+    if (response.status >= 200 && response.status <= 299 && response.headers["x-hmac-signature"] === undefined) {
+      return { kind: "rejected", reason: "response signature missing" };
+    }
     if (response.status === 404) return { kind: "not-found" };
     if (response.status < 200 || response.status > 299) return { kind: "rejected", reason: `HTTP ${response.status}` };
     const body = jsonObjectOf(response.body);

@@ -592,9 +592,11 @@ describe("veriff decision API: parsing", () => {
     }
   });
 
-  it("verifies the answer's x-hmac-signature over the body when present, either hex case", () => {
+  it("verifies the answer's x-hmac-signature over the body, either hex case; a 2xx answer without one is refused", () => {
     const text = JSON.stringify(approved);
-    expect(parseVeriff({ status: 200, headers: {}, body: text }).kind).toBe("event");
+    expect(parseVeriff({ status: 200, headers: {}, body: text })).toEqual({ kind: "rejected", reason: "response signature missing" });
+    // An unsigned error answer changes nothing either way: read for its status only.
+    expect(parseVeriff({ status: 404, headers: {}, body: "{}" })).toEqual({ kind: "not-found" });
     expect(parseVeriff({ status: 200, headers: { "x-hmac-signature": hmac(VERIFF.apiSecret, text).toUpperCase() }, body: text }).kind).toBe(
       "event",
     );
