@@ -228,10 +228,12 @@ export const RECONCILER = {
   /**
    * Seconds of the function's time that a pass keeps for the lookups in flight, its metrics and its
    * report: no lookup starts once less is left (a slow or hanging provider), the rest wait for the
-   * next pass. One lookup takes at most maxAttempts × requestTimeoutMs plus backoffs and a
-   * Retry-After (about 60 s).
+   * next pass. A lookup already started stops its retries (no attempt, backoff or Retry-After that
+   * could end later) once only `finishSeconds` would be left.
    */
   reserveSeconds: 90,
+  /** Seconds of the function's time no lookup may use: the pass's metrics and report. */
+  finishSeconds: 15,
   defaultVeriffApiUrl: "https://stationapi.veriff.com",
 } as const;
 

@@ -11,8 +11,13 @@
  *   the body too) and 5xx, with exponential backoff and full jitter
  *   (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/); `429` (and `503`)
  *   wait for `Retry-After` (delta-seconds or HTTP-date, RFC 9110 §10.2.3) when it is given, else
- *   back off. A `Retry-After` longer than `maxRetryAfterMs` is not waited for: `RetryLater` is
- *   thrown, and the next scheduled pass asks again.
+ *   back off. A `Retry-After` applies to the provider, not to one request: no attempt of any
+ *   request starts before it ends. One longer than `maxRetryAfterMs` is not waited for: `RetryLater`
+ *   is thrown, and so it is, without sending anything, for every later request that shares the
+ *   budget's `pause` (the rest of the pass); the next scheduled pass asks again.
+ * - A request may be given a time budget (`remainingMs`): no attempt starts, and no backoff or
+ *   `Retry-After` is waited for, that could not end within it (`ProviderUnavailable`, "no time
+ *   left"), so a pass never outruns its function's timeout.
  * - Not retried: any other answer (2xx, 3xx, 4xx other than 429): returned for the provider's
  *   `parse`. Redirects are not followed (`redirect: "manual"`): the signed credentials headers are
  *   sent to the configured API only.
@@ -69,7 +74,18 @@ export type FetchLike = (
  */
 export type RequestSource = ApiRequest | (() => ApiRequest);
 
-export type PoliteFetcher = (request: RequestSource) => Promise<ApiResponse>;
+/** Per request: what it may use. One pass gives all its requests to a provider the same budget. */
+export interface RequestBudget {
+  /** The milliseconds left (for attempts and waits), read when each would start. */
+  readonly remainingMs?: () => number;
+  /**
+   * Shared by the requests of one pass: set (epoch ms) when the provider asks for a pause longer
+   * than a pass waits, after which the pass's later requests throw `RetryLater` without sending.
+   */
+  readonly pause?: { until: number };
+}
+
+export type PoliteFetcher = (request: RequestSource, budget?: RequestBudget) => Promise<ApiResponse>;
 
 export const POLITE_FETCH_DEFAULTS = {
   ratePerSecond: 5,
@@ -177,6 +193,10 @@ class TokenBucket {
     this.#theoreticalArrival = Math.max(this.#theoreticalArrival, startAt) + this.#interval;
     if (startAt > t) await this.sleep(startAt - t);
   }
+  /** No attempt starts before `at` (epoch ms): the provider asked for a pause. */
+  pauseUntil(at: number): void {
+    this.#theoreticalArrival = Math.max(this.#theoreticalArrival, at + this.#tolerance);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,11 +303,11 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 const defaultFetch: FetchLike = (url, init) => fetch(url, init);
 
-/** What to do after an attempt: return, throw, or wait `delayMs` and try again. */
+/** What to do after an attempt: return, throw, or wait `delayMs` and try again (`pause`: the provider's Retry-After). */
 type Next =
   | { readonly kind: "return"; readonly response: ApiResponse }
-  | { readonly kind: "throw"; readonly error: Error }
-  | { readonly kind: "retry"; readonly delayMs: number; readonly cause: string };
+  | { readonly kind: "throw"; readonly error: Error; readonly pauseMs?: number }
+  | { readonly kind: "retry"; readonly delayMs: number; readonly cause: string; readonly pause?: boolean };
 
 interface Policy {
   readonly maxAttempts: number;
@@ -306,8 +326,9 @@ function nextStep(result: Attempt, n: number, policy: Policy): Next {
   const { response } = result;
   if (response.status === 429 || response.status === 503) {
     const wait = retryAfterMs(response.headers["retry-after"], policy.now());
-    if (wait !== undefined && wait > policy.maxRetryAfterMs) return { kind: "throw", error: new RetryLater(wait, n) };
-    return { kind: "retry", delayMs: wait ?? backoff(), cause: `HTTP ${response.status}` };
+    if (wait !== undefined && wait > policy.maxRetryAfterMs) return { kind: "throw", error: new RetryLater(wait, n), pauseMs: wait };
+    if (wait !== undefined) return { kind: "retry", delayMs: wait, cause: `HTTP ${response.status}`, pause: true };
+    return { kind: "retry", delayMs: backoff(), cause: `HTTP ${response.status}` };
   }
   if (response.status >= 500) return { kind: "retry", delayMs: backoff(), cause: `HTTP ${response.status}` };
   return { kind: "return", response };
@@ -343,10 +364,15 @@ export function createPoliteFetcher(options: PoliteFetchOptions = {}): PoliteFet
     (ms) => sleep(ms),
   );
 
-  const limitedAttempt = async (source: RequestSource): Promise<Attempt> => {
+  const outOfTime = (budget: RequestBudget | undefined, waitMs: number): boolean =>
+    budget?.remainingMs !== undefined && budget.remainingMs() < waitMs + settings.timeoutMs;
+
+  /** One attempt, once a slot and a token are free; undefined when the budget ran out meanwhile. */
+  const limitedAttempt = async (source: RequestSource, budget: RequestBudget | undefined): Promise<Attempt | undefined> => {
     await slots.acquire();
     try {
       await bucket.take();
+      if (outOfTime(budget, 0)) return undefined;
       // Signed at the last moment: after the waits for a slot and a token.
       return await attempt(typeof source === "function" ? source() : source, settings);
     } finally {
@@ -354,12 +380,23 @@ export function createPoliteFetcher(options: PoliteFetchOptions = {}): PoliteFet
     }
   };
 
-  return async (source) => {
+  return async (source, budget) => {
     for (let n = 1; ; n += 1) {
-      const next = nextStep(await limitedAttempt(source), n, policy);
+      const paused = budget?.pause?.until ?? Number.NEGATIVE_INFINITY;
+      if (now() < paused) throw new RetryLater(paused - now(), n - 1);
+      if (outOfTime(budget, 0)) throw new ProviderUnavailable("no time left in the pass", n - 1);
+      const result = await limitedAttempt(source, budget);
+      if (result === undefined) throw new ProviderUnavailable("no time left in the pass", n - 1);
+      const next = nextStep(result, n, policy);
       if (next.kind === "return") return next.response;
-      if (next.kind === "throw") throw next.error;
+      if (next.kind === "throw") {
+        if (next.pauseMs !== undefined && budget?.pause !== undefined)
+          budget.pause.until = Math.max(budget.pause.until, now() + next.pauseMs);
+        throw next.error;
+      }
+      if (next.pause === true) bucket.pauseUntil(now() + next.delayMs);
       if (n >= policy.maxAttempts) throw new ProviderUnavailable(next.cause, n);
+      if (outOfTime(budget, next.delayMs)) throw new ProviderUnavailable(`${next.cause}; no time left in the pass`, n);
       await sleep(next.delayMs);
     }
   };

@@ -15,13 +15,14 @@ import { describeError } from "../core/errors.js";
 import type { NormalizedEvent, ProviderId } from "../core/event.js";
 import type { AppLogger } from "../core/logger.js";
 import type { AppMetrics } from "../core/metrics.js";
+import type { RequestBudget } from "./polite-fetch.js";
 import type { ApiRequest, ApiResponse, LookupResult, StatusApi } from "./types.js";
 
 /** A provider whose status API can be called: its API and the fetcher that paces the calls. */
 export interface ConfiguredApi {
   readonly api: StatusApi;
-  /** Sends a request built (and signed) by the given function, once per attempt. */
-  readonly fetch: (request: ApiRequest | (() => ApiRequest)) => Promise<ApiResponse>;
+  /** Sends a request built (and signed) by the given function, once per attempt, within `budget`. */
+  readonly fetch: (request: ApiRequest | (() => ApiRequest), budget?: RequestBudget) => Promise<ApiResponse>;
 }
 
 export interface ReconcileDeps {
@@ -132,10 +133,15 @@ export function createReconciler(deps: ReconcileDeps): (options: ReconcileOption
   const { logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function lookup(configured: ConfiguredApi, correlationId: string, verificationId: string): Promise<LookupResult> {
+  async function lookup(
+    configured: ConfiguredApi,
+    correlationId: string,
+    verificationId: string,
+    budget: RequestBudget,
+  ): Promise<LookupResult> {
     const { api } = configured;
     // Signed anew for every attempt: IDnGO refuses a signature timestamp a minute old, and retries can take longer.
-    const response = await configured.fetch(() => api.request(verificationId, now()));
+    const response = await configured.fetch(() => api.request(verificationId, now()), budget);
     return api.parse(correlationId, verificationId, response, now().toISOString());
   }
 
@@ -170,6 +176,11 @@ export function createReconciler(deps: ReconcileDeps): (options: ReconcileOption
       }
       const reserveMs = RECONCILER.reserveSeconds * 1000;
       const timeLeft = options.remainingTimeMs;
+      // A lookup's retries end while the pass still has time for its metrics and report; a provider's
+      // request for a long pause holds for the rest of the pass.
+      const pause = { until: Number.NEGATIVE_INFINITY };
+      const budget: RequestBudget =
+        timeLeft === undefined ? { pause } : { pause, remainingMs: () => timeLeft() - RECONCILER.finishSeconds * 1000 };
       await eachLimited(work, 8, async ({ correlationId, verificationId }) => {
         if (timeLeft !== undefined && timeLeft() < reserveMs) {
           deferred += 1;
@@ -177,7 +188,7 @@ export function createReconciler(deps: ReconcileDeps): (options: ReconcileOption
         }
         let line: LookupLine;
         try {
-          const result = await lookup(configured, correlationId, verificationId);
+          const result = await lookup(configured, correlationId, verificationId, budget);
           line = await settle(correlationId, result, options.dryRun === true);
           if (line.result === "failed") {
             // An answer no retry within the pass fixes (a 4xx, a 404, an answer that does not verify):

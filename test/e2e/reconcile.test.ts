@@ -198,7 +198,6 @@ describe("kyc reconcile against the providers' status APIs", () => {
     for (const id of [flaky, limited, hanging]) fakes.setIdngo(id, idngoGreen());
     fakes.setVeriff(pending, fixtureJson("veriff", "api-decision-none.json"));
     fakes.fault("idngo", { kind: "500" }, { id: flaky, times: 2 }); // retried within the pass
-    fakes.fault("idngo", { kind: "429", retryAfter: "3600" }, { id: limited, times: 1 }); // longer than a pass waits
     fakes.fault("idngo", { kind: "hang" }, { id: hanging, times: 4 }); // every attempt times out
 
     const first = await reconcile("--dry-run");
@@ -206,7 +205,7 @@ describe("kyc reconcile against the providers' status APIs", () => {
     const idngo = of(first.report, "idngo");
     const line = (id: string) => idngo?.lookups.find((l) => l.correlationId === `idngo:${id}`);
     expect(line(flaky)).toMatchObject({ result: "changed", status: "approved" });
-    expect(line(limited)).toMatchObject({ result: "failed", reason: "RetryLater" });
+    expect(line(limited)).toMatchObject({ result: "changed", status: "approved" });
     expect(line(hanging)).toMatchObject({ result: "failed", reason: "ProviderUnavailable" });
     // Veriff is not held up, and has no decision yet.
     expect(of(first.report, "veriff")?.lookups.find((l) => l.correlationId === `veriff:${pending}`)).toMatchObject({
@@ -222,6 +221,19 @@ describe("kyc reconcile against the providers' status APIs", () => {
         .filter((r) => r.id === flaky)
         .map((r) => r.answer),
     ).toEqual([500, 500, 200]);
+
+    // A Retry-After longer than a pass waits holds for the whole provider, for the rest of the pass:
+    // nothing more is sent to it, and its other lookups wait for the next pass too.
+    fakes.fault("idngo", { kind: "429", retryAfter: "3600" }, { id: limited, times: 1 });
+    const sentBefore = fakes.requests("idngo").length;
+    const paused = await reconcile("--dry-run");
+    const sent = fakes.requests("idngo").slice(sentBefore);
+    const limitedAt = sent.findIndex((r) => r.id === limited && r.answer === 429);
+    expect(limitedAt).toBeGreaterThanOrEqual(0);
+    expect(sent.slice(limitedAt + 1)).toEqual([]);
+    const pausedLines = of(paused.report, "idngo")?.lookups ?? [];
+    expect(pausedLines.find((l) => l.correlationId === `idngo:${limited}`)).toMatchObject({ result: "failed", reason: "RetryLater" });
+    for (const l of pausedLines) expect(l.result === "changed" || l.reason === "RetryLater").toBe(true);
 
     // The next pass: the faults are over, everything settles.
     const second = await reconcile();

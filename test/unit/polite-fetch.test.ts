@@ -295,6 +295,47 @@ describe("polite fetch: 429", () => {
     await expect(later.run(later.fetcher(request()))).rejects.toBeInstanceOf(RetryLater);
   });
 
+  it("holds every request of the provider for a Retry-After, not only the one that got it", async () => {
+    const URL2 = "https://api.provider.test/2";
+    const { fetcher, provider, run, time } = setup({ [URL1]: [{ status: 429, headers: { "retry-after": "3" } }, { status: 200 }] });
+    const a = fetcher(request(URL1));
+    const b = (async () => {
+      await time.sleep(1000);
+      return fetcher(request(URL2));
+    })();
+    await run(Promise.all([a, b]));
+    const second = provider.calls.find((c) => c.url === URL2);
+    expect(second?.at).toBeGreaterThanOrEqual(START + 3000);
+  });
+
+  it("after a Retry-After longer than a pass waits, sends nothing more within the same budget's pass", async () => {
+    const URL2 = "https://api.provider.test/2";
+    const { fetcher, provider, run } = setup({ [URL1]: [{ status: 429, headers: { "retry-after": "3600" } }] });
+    const pass = { pause: { until: Number.NEGATIVE_INFINITY } };
+    await expect(run(fetcher(request(URL1), pass))).rejects.toBeInstanceOf(RetryLater);
+    const error = await run(fetcher(request(URL2), pass)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryLater);
+    expect(error).toMatchObject({ attempts: 0 });
+    expect(provider.calls.map((c) => c.url)).toEqual([URL1]);
+    // Another pass (another budget) asks again.
+    expect((await run(fetcher(request(URL2), { pause: { until: Number.NEGATIVE_INFINITY } }))).status).toBe(200);
+  });
+
+  it("starts no attempt and waits for no Retry-After that could outlast the request's budget", async () => {
+    const none = setup({});
+    const error = await none.run(none.fetcher(request(), { remainingMs: () => 4_000 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailable);
+    expect(String(error)).toMatch(/no time left in the pass after 0 attempts/);
+    expect(none.provider.calls).toEqual([]);
+    const { fetcher, provider, run, time } = setup({ [URL1]: [{ status: 503, headers: { "retry-after": "20" } }, { status: 200 }] });
+    const deadline = START + 22_000;
+    const late = await run(fetcher(request(), { remainingMs: () => deadline - time.now })).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(ProviderUnavailable);
+    expect(String(late)).toMatch(/HTTP 503; no time left in the pass after 1 attempt/);
+    expect(provider.calls).toHaveLength(1);
+    expect(time.now - START).toBeLessThan(20_000);
+  });
+
   it("throws ProviderUnavailable when every attempt is a 429", async () => {
     const limited: Outcome = { status: 429, headers: { "retry-after": "1" } };
     const { fetcher, provider, run } = setup({ [URL1]: [limited, limited, limited, limited] });
