@@ -367,14 +367,29 @@ export function createPoliteFetcher(options: PoliteFetchOptions = {}): PoliteFet
   const outOfTime = (budget: RequestBudget | undefined, waitMs: number): boolean =>
     budget?.remainingMs !== undefined && budget.remainingMs() < waitMs + settings.timeoutMs;
 
-  /** One attempt, once a slot and a token are free; undefined when the budget ran out meanwhile. */
-  const limitedAttempt = async (source: RequestSource, budget: RequestBudget | undefined): Promise<Attempt | undefined> => {
+  /** Why attempt `n` may not start now (the pass's pause, its time), checked again once a slot and a token are free. */
+  const refusal = (budget: RequestBudget | undefined, n: number): Error | undefined => {
+    const paused = budget?.pause?.until ?? Number.NEGATIVE_INFINITY;
+    if (now() < paused) return new RetryLater(paused - now(), n - 1);
+    if (outOfTime(budget, 0)) return new ProviderUnavailable("no time left in the pass", n - 1);
+    return undefined;
+  };
+
+  /** Attempt `n` and what follows from it, once a slot and a token are free. */
+  const limitedStep = async (source: RequestSource, budget: RequestBudget | undefined, n: number): Promise<Next> => {
     await slots.acquire();
     try {
       await bucket.take();
-      if (outOfTime(budget, 0)) return undefined;
+      const refused = refusal(budget, n);
+      if (refused !== undefined) return { kind: "throw", error: refused };
       // Signed at the last moment: after the waits for a slot and a token.
-      return await attempt(typeof source === "function" ? source() : source, settings);
+      const next = nextStep(await attempt(typeof source === "function" ? source() : source, settings), n, policy);
+      // A pause the provider asked for holds before this slot passes to another attempt.
+      if (next.kind === "throw" && next.pauseMs !== undefined && budget?.pause !== undefined) {
+        budget.pause.until = Math.max(budget.pause.until, now() + next.pauseMs);
+      }
+      if (next.kind === "retry" && next.pause === true) bucket.pauseUntil(now() + next.delayMs);
+      return next;
     } finally {
       slots.release();
     }
@@ -382,19 +397,11 @@ export function createPoliteFetcher(options: PoliteFetchOptions = {}): PoliteFet
 
   return async (source, budget) => {
     for (let n = 1; ; n += 1) {
-      const paused = budget?.pause?.until ?? Number.NEGATIVE_INFINITY;
-      if (now() < paused) throw new RetryLater(paused - now(), n - 1);
-      if (outOfTime(budget, 0)) throw new ProviderUnavailable("no time left in the pass", n - 1);
-      const result = await limitedAttempt(source, budget);
-      if (result === undefined) throw new ProviderUnavailable("no time left in the pass", n - 1);
-      const next = nextStep(result, n, policy);
+      const refused = refusal(budget, n);
+      if (refused !== undefined) throw refused;
+      const next = await limitedStep(source, budget, n);
       if (next.kind === "return") return next.response;
-      if (next.kind === "throw") {
-        if (next.pauseMs !== undefined && budget?.pause !== undefined)
-          budget.pause.until = Math.max(budget.pause.until, now() + next.pauseMs);
-        throw next.error;
-      }
-      if (next.pause === true) bucket.pauseUntil(now() + next.delayMs);
+      if (next.kind === "throw") throw next.error;
       if (n >= policy.maxAttempts) throw new ProviderUnavailable(next.cause, n);
       if (outOfTime(budget, next.delayMs)) throw new ProviderUnavailable(`${next.cause}; no time left in the pass`, n);
       await sleep(next.delayMs);

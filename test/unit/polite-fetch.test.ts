@@ -319,6 +319,14 @@ describe("polite fetch: 429", () => {
     expect(provider.calls.map((c) => c.url)).toEqual([URL1]);
     // Another pass (another budget) asks again.
     expect((await run(fetcher(request(URL2), { pause: { until: Number.NEGATIVE_INFINITY } }))).status).toBe(200);
+    // A request already waiting for a slot when the 429 comes back is not sent either.
+    const queued = setup({ [URL1]: [{ status: 429, headers: { "retry-after": "3600" }, latencyMs: 100 }] }, { concurrency: 1 });
+    const same = { pause: { until: Number.NEGATIVE_INFINITY } };
+    const both = await queued.run(
+      Promise.allSettled([queued.fetcher(request(URL1), same), queued.fetcher(request(URL2), same)]).then((r) => r),
+    );
+    expect(both.map((r) => (r.status === "rejected" ? (r.reason as Error).name : "sent"))).toEqual(["RetryLater", "RetryLater"]);
+    expect(queued.provider.calls.map((c) => c.url)).toEqual([URL1]);
   });
 
   it("starts no attempt and waits for no Retry-After that could outlast the request's budget", async () => {
