@@ -4,7 +4,6 @@
  * each resulting message against DynamoDB Local without a single failed record.
  */
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { SQSRecord } from "aws-lambda";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createConsumerHandler } from "../../lambdas/consumer/consumer.js";
@@ -13,7 +12,7 @@ import { PROVIDER_IDS } from "../../lambdas/core/event.js";
 import { sqsMessageBody } from "../../lambdas/core/sqs-message.js";
 import { getVerification } from "../../lambdas/read/queries.js";
 import { signWebhook } from "../../local/samples.js";
-import { recordingLogger, recordingMetrics } from "../support/apigw.js";
+import { recordingLogger, recordingMetrics, sqsRecord } from "../support/apigw.js";
 import { freshTable } from "../support/dynamo.js";
 import { hostile, shaped } from "../support/hostile.js";
 import { receipt } from "../support/providers.js";
@@ -25,25 +24,6 @@ beforeAll(async () => {
   documents = DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } });
   tableName = table.tableName;
 });
-
-const record = (body: string, n: number): SQSRecord =>
-  ({
-    messageId: `m-${n}`,
-    receiptHandle: `r-${n}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: "1",
-      SentTimestamp: "0",
-      SenderId: "local",
-      ApproximateFirstReceiveTimestamp: "0",
-      MessageGroupId: `g-${n}`,
-    },
-    messageAttributes: {},
-    md5OfBody: "",
-    eventSource: "aws:sqs",
-    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:events.fifo",
-    awsRegion: "us-east-1",
-  }) as SQSRecord;
 
 describe.each(PROVIDER_IDS)("%s: every accepted webhook is applied by the consumer against DynamoDB Local", (provider) => {
   it("never fails a record, and the history holds the event", async () => {
@@ -66,7 +46,7 @@ describe.each(PROVIDER_IDS)("%s: every accepted webhook is applied by the consum
         expect(result.kind).toBe("accepted");
         if (result.kind !== "accepted") return;
         n += 1;
-        const response = await handler({ Records: [record(sqsMessageBody(result.event), n)] }, {} as never);
+        const response = await handler({ Records: [sqsRecord(sqsMessageBody(result.event), `m-${n}`, `g-${n}`)] }, {} as never);
         expect(response.batchItemFailures).toEqual([]);
         const view = await getVerification(documents, tableName, result.event.correlationId);
         expect(view?.history.map((h) => h.eventId)).toContain(result.event.eventId);

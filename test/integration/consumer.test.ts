@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createConsumerHandler } from "../../lambdas/consumer/consumer.js";
 import { dynamoStore } from "../../lambdas/consumer/store.js";
@@ -11,7 +10,7 @@ import { toSqsId } from "../../lambdas/core/sqs-message.js";
 import { getVerification } from "../../lambdas/read/queries.js";
 import { startPoller } from "../../local/poller.js";
 import { createFifoQueueWithDlq, LOCAL_AWS, type LocalSqs, startLocalSqs } from "../../local/sqs.js";
-import { recordingLogger, recordingMetrics } from "../support/apigw.js";
+import { recordingLogger, recordingMetrics, sqsRecord } from "../support/apigw.js";
 import { dynamoEndpoint, freshTable } from "../support/dynamo.js";
 import { providerEvent } from "../support/scenarios.js";
 
@@ -215,24 +214,7 @@ describe("consumer behind the local event source mapping", () => {
       logger: recordingLogger(),
       metrics: recordingMetrics(),
     });
-    const record = (event: NormalizedEvent, id: string): SQSRecord =>
-      ({
-        messageId: id,
-        receiptHandle: id,
-        body: JSON.stringify(event),
-        attributes: {
-          ApproximateReceiveCount: "1",
-          SentTimestamp: "0",
-          SenderId: "local",
-          ApproximateFirstReceiveTimestamp: "0",
-          MessageGroupId: toSqsId(event.correlationId),
-        },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:events.fifo",
-        awsRegion: "us-east-1",
-      }) as SQSRecord;
+    const record = (event: NormalizedEvent, id: string) => sqsRecord(JSON.stringify(event), id, toSqsId(event.correlationId));
 
     const batchA = handler({ Records: [record(failing, "a1"), record(slow, "a2")] }, {} as never);
     await started;

@@ -1,5 +1,26 @@
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { APIGatewayProxyEventV2, SQSRecord } from "aws-lambda";
 import type { AppMetrics, MetricDimensions, MetricName } from "../../lambdas/core/metrics.js";
+
+/** An SQS FIFO record of the events queue as Lambda's event source hands it to the consumer (first receive). */
+export function sqsRecord(body: string, messageId: string, groupId: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `r-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: "0",
+      SenderId: "local",
+      ApproximateFirstReceiveTimestamp: "0",
+      MessageGroupId: groupId,
+    },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:events.fifo",
+    awsRegion: "us-east-1",
+  } as SQSRecord;
+}
 
 /** An API Gateway HTTP API (payload v2) event for `POST /webhooks/{provider}`, as API Gateway builds it. */
 export function webhookEvent(
